@@ -1,0 +1,180 @@
+"""The write path for users, invitations and machine clients.
+
+Every function takes the acting user and checks that they administer the authority in
+question, so the web pages, the admin actions and the commands cannot differ."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from oauth2_provider.models import AccessToken, Application
+
+from .models import ApiClient, Invitation, LoginSession, Role, User, hash_token, roles_for
+from .oauth import scopes_authority_may_hold
+
+
+def _require_admin_of(actor: User, authority) -> None:
+    """Only an active administrator of this very authority may manage its members."""
+    if not (actor.is_authority_admin and actor.authority_id == authority.pk):
+        raise PermissionDenied(_("You may only manage users of your own authority."))
+
+
+def _check_role(authority, role: str) -> None:
+    if role not in roles_for(authority):
+        raise ValidationError({"role": _("This role does not exist for this authority.")})
+
+
+@transaction.atomic
+def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation, str]:
+    """Invite ``email`` to the actor's authority; returns the invitation and the raw token
+    (sent by e-mail only; the database keeps its hash)."""
+    authority = actor.authority
+    _require_admin_of(actor, authority)
+    _check_role(authority, role)
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+    raw = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        authority=authority,
+        email=email,
+        role=role,
+        token_hash=hash_token(raw),
+        invited_by=actor,
+        expires_at=now + settings.INVITATION_VALID_FOR,
+    )
+    link = settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
+    body = _(
+        "%(inviter)s invited you to act for %(authority)s on the PEN Portal as %(role)s.\n\n"
+        "Choose your password here (the link works once, for 7 days):\n%(link)s\n"
+    ) % {"inviter": actor, "authority": authority.name, "role": Role(role).label, "link": link}
+    transaction.on_commit(
+        lambda: send_mail(_("Your invitation to the PEN Portal"), body, None, [email], fail_silently=False)
+    )
+    return invitation, raw
+
+
+def find_invitation(raw_token: str, *, now) -> Invitation | None:
+    invitation = Invitation.objects.select_related("authority").filter(token_hash=hash_token(raw_token)).first()
+    if invitation is None or not invitation.is_usable(now):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, raw_token: str, username: str, password: str, first_name: str, last_name: str, now) -> User:
+    # The conditional update claims the invitation, so a link used twice at once makes one user.
+    invitation = find_invitation(raw_token, now=now)
+    if invitation is None:
+        raise ValidationError(_("This invitation link is not valid any more. Ask your administrator for a new one."))
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=now)
+    if claimed != 1:
+        raise ValidationError(_("This invitation has already been used."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This user name is taken.")})
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=first_name,
+        last_name=last_name,
+        authority=invitation.authority,
+        role=invitation.role,
+    )
+    user.set_password(password)
+    user.save()
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_user=user)
+    return user
+
+
+@transaction.atomic
+def change_role(*, actor: User, user: User, role: str) -> User:
+    _require_admin_of(actor, user.authority)
+    _check_role(user.authority, role)
+    if user.pk == actor.pk and role != Role.ADMINISTRATOR:
+        raise ValidationError(_("You cannot remove your own administrator role; ask another administrator."))
+    user.role = role
+    user.save(update_fields=["role"])
+    return user
+
+
+def end_sessions(user: User) -> int:
+    keys = list(LoginSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    deleted, _counts = LoginSession.objects.filter(user=user).delete()
+    return deleted
+
+
+@transaction.atomic
+def deactivate_user(*, actor: User, user: User) -> User:
+    _require_admin_of(actor, user.authority)
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    end_sessions(user)
+    return user
+
+
+@transaction.atomic
+def reactivate_user(*, actor: User, user: User) -> User:
+    _require_admin_of(actor, user.authority)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def create_api_client(*, authority, name: str, scopes: list[str] | None = None, actor: User | None = None):
+    """Create a licensing system's client; returns (client, client_id, plain secret).
+
+    The secret is returned once: the toolkit stores only its hash."""
+    if actor is not None:
+        _require_admin_of(actor, authority)
+    allowed = scopes_authority_may_hold(authority)
+    scopes = list(scopes) if scopes else allowed
+    unknown = [s for s in scopes if s not in allowed]
+    if unknown:
+        raise ValidationError({"scopes": _("Scopes not available to this authority: %s") % ", ".join(unknown)})
+    if not name.strip():
+        raise ValidationError({"name": _("Give the client a name.")})
+    secret = secrets.token_urlsafe(40)
+    service_user = User(
+        username=f"client-{authority.code}-{secrets.token_hex(4)}",
+        authority=authority,
+        role=Role.OFFICER if not authority.is_incb else Role.REVIEWER,
+        is_machine=True,
+    )
+    service_user.set_unusable_password()
+    service_user.save()
+    application = Application.objects.create(
+        name=f"{authority.code}: {name}",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        user=None,
+    )
+    client = ApiClient.objects.create(
+        application=application,
+        authority=authority,
+        service_user=service_user,
+        name=name.strip(),
+        scopes=" ".join(scopes),
+        created_by=actor,
+    )
+    return client, application.client_id, secret
+
+
+@transaction.atomic
+def revoke_api_client(*, client: ApiClient, now, actor: User | None = None) -> ApiClient:
+    if actor is not None:
+        _require_admin_of(actor, client.authority)
+    ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=now)
+    AccessToken.objects.filter(application_id=client.application_id).delete()
+    User.objects.filter(pk=client.service_user_id).update(is_active=False)
+    client.refresh_from_db()
+    return client

@@ -1,0 +1,16 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+
+from .models import LoginSession
+
+
+@receiver(user_logged_in)
+def remember_session(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session") and request.session.session_key:
+        LoginSession.objects.get_or_create(session_key=request.session.session_key, defaults={"user": user})
+
+
+@receiver(user_logged_out)
+def forget_session(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session") and request.session.session_key:
+        LoginSession.objects.filter(session_key=request.session.session_key).delete()

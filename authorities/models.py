@@ -1,0 +1,182 @@
+"""Countries with their declared PEN policies, the substance catalogue, and the
+competent national authorities (and the INCB secretariat) that use the portal."""
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class ReplyRegime(models.TextChoices):
+    EXPLICIT_CONSENT = "explicit_consent", _("Explicit consent required")
+    TACIT_CONSENT = "tacit_consent", _("Tacit consent after the reply period")
+
+
+class PeriodKind(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar days")
+    WORKING = "working", _("Working days (Monday to Friday)")
+
+
+class Article12Tables(models.TextChoices):
+    NONE = "", _("Not invoked")
+    TABLE_I = "table_i", _("Table I")
+    TABLE_I_AND_II = "table_i_and_ii", _("Tables I and II")
+
+
+class Country(models.Model):
+    """An ISO 3166-1 country or territory and its declared pre-export notification policy."""
+
+    DEFAULT_REPLY_PERIOD_DAYS = 15
+
+    code = models.CharField(_("alpha-2 code"), max_length=2, primary_key=True)
+    alpha3 = models.CharField(_("alpha-3 code"), max_length=3, unique=True)
+    numeric = models.CharField(_("numeric code"), max_length=3)
+    name = models.CharField(_("name"), max_length=100)
+    reply_regime = models.CharField(
+        _("reply regime"), max_length=20, choices=ReplyRegime.choices, default=ReplyRegime.EXPLICIT_CONSENT
+    )
+    reply_period_days = models.PositiveSmallIntegerField(_("reply period (days)"), default=DEFAULT_REPLY_PERIOD_DAYS)
+    reply_period_kind = models.CharField(
+        _("reply period counted in"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.CALENDAR
+    )
+    article_12_10a_tables = models.CharField(
+        _("article 12(10)(a) invoked for"),
+        max_length=20,
+        choices=Article12Tables.choices,
+        default=Article12Tables.NONE,
+        blank=True,
+    )
+    policy_updated_at = models.DateTimeField(_("policy updated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        constraints = [
+            models.CheckConstraint(condition=Q(reply_period_days__gte=1), name="country_reply_period_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("authorities:country", args=[self.code])
+
+    @property
+    def article_12_10a_invoked(self) -> bool:
+        return bool(self.article_12_10a_tables)
+
+    def earliest_reply_due(self, submitted_on: date) -> date:
+        """The earliest reply-due date the declared reply period allows for a
+        notification submitted on ``submitted_on``."""
+        if self.reply_period_kind == PeriodKind.CALENDAR:
+            return submitted_on + timedelta(days=self.reply_period_days)
+        return add_working_days(submitted_on, self.reply_period_days)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+class Schedule(models.TextChoices):
+    TABLE_I = "table_i", _("Table I")
+    TABLE_II = "table_ii", _("Table II")
+    SPECIAL_SURVEILLANCE = "special_surveillance", _("Special surveillance list")
+
+
+class Substance(models.Model):
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    schedule = models.CharField(_("schedule"), max_length=25, choices=Schedule.choices)
+    cas_number = models.CharField(_("CAS number"), max_length=20, blank=True)
+    hs_code = models.CharField(_("HS code"), max_length=10, blank=True)
+    alr_applicable = models.BooleanField(_("annual legitimate requirements apply"), default=False)
+    added = models.CharField(_("added to the tables"), max_length=20, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("substance")
+        verbose_name_plural = _("substances")
+
+    def __str__(self):
+        return self.name
+
+
+class AuthorityKind(models.TextChoices):
+    NATIONAL = "national", _("Competent national authority")
+    INCB = "incb", _("INCB secretariat")
+
+
+class AuthorityQuerySet(models.QuerySet):
+    def national(self):
+        return self.filter(kind=AuthorityKind.NATIONAL)
+
+    def search(self, term):
+        term = (term or "").strip()
+        if not term:
+            return self
+        return self.filter(
+            Q(name__icontains=term)
+            | Q(code__iexact=term)
+            | Q(country__name__icontains=term)
+            | Q(country__code__iexact=term)
+        )
+
+
+class Authority(models.Model):
+    """A competent national authority, or the INCB secretariat (kind ``incb``, no country)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=AuthorityKind.choices, default=AuthorityKind.NATIONAL)
+    country = models.ForeignKey(
+        Country, verbose_name=_("country"), on_delete=models.PROTECT, null=True, blank=True, related_name="authorities"
+    )
+    address = models.TextField(_("address"), blank=True)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    is_focal_point = models.BooleanField(
+        _("focal point for incoming notifications"),
+        default=False,
+        help_text=_("Exactly one authority per country receives incoming notifications."),
+    )
+    # The authority's group holds the object permissions of notifications shared with it
+    # (django-guardian); it never holds a model-level permission.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="authority", editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = AuthorityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["country__name", "name"]
+        verbose_name = _("authority")
+        verbose_name_plural = _("authorities")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=AuthorityKind.INCB, country__isnull=True, is_focal_point=False))
+                | Q(kind=AuthorityKind.NATIONAL, country__isnull=False),
+                name="authority_kind_matches_country",
+            ),
+            # At most one focal point per country; the services keep it at exactly one.
+            models.UniqueConstraint(
+                fields=["country"], condition=Q(is_focal_point=True), name="authority_one_focal_point_per_country"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_incb(self) -> bool:
+        return self.kind == AuthorityKind.INCB

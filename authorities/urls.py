@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "authorities"
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("countries/<str:code>/", views.country, name="country"),
+    path("policies/", views.policies, name="policies"),
+]

@@ -1,0 +1,155 @@
+"""Who may see which notification, and what they may do with it. The one module that
+decides; the web pages and the API both ask it, and never query notifications otherwise.
+
+Rules (../shared/spec/domain.md): the exporting authority sees its own notifications,
+drafts included; once sent, the importing country's authorities, the transit countries'
+authorities (read only), authorities the exporter shared it with (read only, a
+django-guardian object permission on the authority's group) and INCB staff (read only)
+see it. Anyone else gets the same 404 as for a reference that does not exist."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Role
+
+from .models import (
+    TRANSITIONS,
+    Action,
+    Notification,
+    NotificationGroupObjectPermission,
+    Status,
+    TransitCountry,
+)
+
+VIEW_PERMISSION = "view_notification"
+
+
+class Party:
+    EXPORTING = "exporting"
+    IMPORTING = "importing"
+    TRANSIT = "transit"
+    SHARED = "shared"
+    INCB = "incb"
+
+
+def _acting_authority(user):
+    if user is None or not user.is_authenticated or not user.is_active or user.authority_id is None:
+        return None
+    return user.authority
+
+
+def shared_with(authority) -> QuerySet:
+    return NotificationGroupObjectPermission.objects.filter(
+        group_id=authority.group_id, permission__codename=VIEW_PERMISSION
+    )
+
+
+def visible_notifications(user, *, role: str | None = None) -> QuerySet:
+    """Every notification ``user`` may see; ``role`` narrows to one way of being a party."""
+    authority = _acting_authority(user)
+    qs = Notification.objects.all()
+    if authority is None:
+        return qs.none()
+    if authority.is_incb:
+        return qs.exclude(status=Status.DRAFT) if role is None else qs.none()
+
+    sent = ~Q(status=Status.DRAFT)
+    exporting = Q(exporting_authority_id=authority.pk)
+    importing = Q(importing_country_id=authority.country_id) & sent
+    transit = (
+        Q(Exists(TransitCountry.objects.filter(notification_id=OuterRef("pk"), country_id=authority.country_id))) & sent
+    )
+    shared = Q(Exists(shared_with(authority).filter(content_object_id=OuterRef("pk")))) & sent
+    by_role = {
+        Party.EXPORTING: exporting,
+        Party.IMPORTING: importing,
+        Party.TRANSIT: transit,
+        Party.SHARED: shared,
+    }
+    if role is not None:
+        if role not in by_role:
+            return qs.none()
+        return qs.filter(by_role[role])
+    return qs.filter(exporting | importing | transit | shared)
+
+
+def get_notification_for(user, reference: str, *, queryset: QuerySet | None = None) -> Notification:
+    """The notification, if ``user`` may see it; otherwise the same 404 as a missing one."""
+    base = visible_notifications(user)
+    if queryset is not None:
+        base = queryset & base
+    notification = base.filter(reference=reference).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification
+
+
+def parties_of(user, notification: Notification) -> set[str]:
+    """How ``user``'s authority is party to ``notification`` (empty: not at all)."""
+    authority = _acting_authority(user)
+    if authority is None:
+        return set()
+    if authority.is_incb:
+        return {Party.INCB} if notification.status != Status.DRAFT else set()
+    parties = set()
+    if notification.exporting_authority_id == authority.pk:
+        parties.add(Party.EXPORTING)
+    if notification.status == Status.DRAFT:
+        return parties
+    if notification.importing_country_id == authority.country_id:
+        parties.add(Party.IMPORTING)
+    if notification.transits.filter(country_id=authority.country_id).exists():
+        parties.add(Party.TRANSIT)
+    if shared_with(authority).filter(content_object_id=notification.pk).exists():
+        parties.add(Party.SHARED)
+    return parties
+
+
+# Which party may take which action (with an officer or administrator role).
+ACTION_PARTY = {
+    Action.SUBMIT: Party.EXPORTING,
+    Action.EDIT_DRAFT: Party.EXPORTING,
+    Action.DELETE_DRAFT: Party.EXPORTING,
+    Action.PROVIDE_INFORMATION: Party.EXPORTING,
+    Action.WITHDRAW: Party.EXPORTING,
+    Action.SHARE: Party.EXPORTING,
+    Action.ACKNOWLEDGE: Party.IMPORTING,
+    Action.REPLY_NO_OBJECTION: Party.IMPORTING,
+    Action.REPLY_OBJECTION: Party.IMPORTING,
+    Action.REQUEST_INFORMATION: Party.IMPORTING,
+}
+
+
+def may_act_as(user, notification: Notification, action: str, parties: set[str] | None = None) -> bool:
+    """Whether the user's role and party allow ``action`` (regardless of status)."""
+    if not getattr(user, "can_act", False):
+        return False
+    parties = parties_of(user, notification) if parties is None else parties
+    return ACTION_PARTY[action] in parties
+
+
+def allowed_actions(user, notification: Notification) -> list[str]:
+    """The actions ``user`` may take on ``notification`` now (party, role and status)."""
+    parties = parties_of(user, notification)
+    actions = []
+    for action, (from_statuses, _target) in TRANSITIONS.items():
+        if notification.status in from_statuses and may_act_as(user, notification, action, parties):
+            if action == Action.ACKNOWLEDGE and notification.acknowledged_at is not None:
+                continue
+            actions.append(action)
+    return actions
+
+
+def can_view_attachments(user, notification) -> bool:
+    return bool(parties_of(user, notification))
+
+
+__all__ = [
+    "Party",
+    "Role",
+    "allowed_actions",
+    "get_notification_for",
+    "may_act_as",
+    "parties_of",
+    "visible_notifications",
+]

@@ -1,0 +1,365 @@
+"""Pre-export notifications, their items, replies, timeline and risk signals."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_REPLY = "awaiting_reply", _("Awaiting reply")
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    NO_OBJECTION = "no_objection", _("No objection")
+    OBJECTION = "objection", _("Objection")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+FINAL_DECISIONS = (Status.NO_OBJECTION, Status.OBJECTION)
+# Statuses in which the importing country still owes a reply.
+OPEN_STATUSES = (Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED)
+
+
+class Action(models.TextChoices):
+    SUBMIT = "submit", _("Send")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge receipt")
+    REPLY_NO_OBJECTION = "no_objection", _("Reply: no objection")
+    REPLY_OBJECTION = "objection", _("Reply: objection")
+    REQUEST_INFORMATION = "information_requested", _("Request information")
+    PROVIDE_INFORMATION = "provide_information", _("Answer the request for information")
+    WITHDRAW = "withdraw", _("Withdraw")
+    EDIT_DRAFT = "edit_draft", _("Edit draft")
+    DELETE_DRAFT = "delete_draft", _("Delete draft")
+    SHARE = "share", _("Share")
+
+
+# The one table of allowed transitions: action -> (statuses it may start from, status it
+# leads to). ``None`` as the target means the status does not change. Services apply it
+# with a conditional UPDATE on the old status, so two concurrent actions never both win.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    Action.SUBMIT: ((Status.DRAFT,), Status.AWAITING_REPLY),
+    Action.ACKNOWLEDGE: ((Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED, *FINAL_DECISIONS), None),
+    Action.REPLY_NO_OBJECTION: (OPEN_STATUSES, Status.NO_OBJECTION),
+    Action.REPLY_OBJECTION: (OPEN_STATUSES, Status.OBJECTION),
+    Action.REQUEST_INFORMATION: ((Status.AWAITING_REPLY,), Status.INFORMATION_REQUESTED),
+    Action.PROVIDE_INFORMATION: ((Status.INFORMATION_REQUESTED,), Status.AWAITING_REPLY),
+    Action.WITHDRAW: (OPEN_STATUSES, Status.WITHDRAWN),
+    Action.EDIT_DRAFT: ((Status.DRAFT,), None),
+    Action.DELETE_DRAFT: ((Status.DRAFT,), None),
+    Action.SHARE: ((Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED, *FINAL_DECISIONS, Status.WITHDRAWN), None),
+}
+
+
+class Unit(models.TextChoices):
+    KG = "kg", "kg"
+    G = "g", "g"
+    L = "l", "l"
+    ML = "ml", "ml"
+
+
+class Form(models.TextChoices):
+    SUBSTANCE = "substance", _("Substance")
+    PREPARATION = "preparation", _("Preparation")
+    MIXTURE = "mixture", _("Mixture")
+
+
+class ModeOfTransport(models.TextChoices):
+    SEA = "sea", _("Sea")
+    AIR = "air", _("Air")
+    ROAD = "road", _("Road")
+    RAIL = "rail", _("Rail")
+    POST = "post", _("Post")
+    OTHER = "other", _("Other")
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued per exporting country and year. Incremented with
+    an UPDATE inside the filing transaction, which locks the row, so two officers filing
+    at the same instant get consecutive numbers, never the same one."""
+
+    country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["country", "year"], name="reference_counter_unique")]
+
+    def __str__(self):
+        return f"{self.country_id}-{self.year}: {self.last}"
+
+
+class Notification(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=25, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Bumped by every change; the ETag.")
+
+    exporting_authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, related_name="outgoing_notifications"
+    )
+    exporting_country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
+    importing_country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
+    # The importing country's focal point when the notification was sent.
+    importing_authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, related_name="incoming_notifications"
+    )
+    national_reference = models.CharField(_("your reference"), max_length=100, blank=True)
+
+    exporter_name = models.CharField(_("exporter"), max_length=200)
+    exporter_address = models.TextField(_("exporter's address"))
+    exporter_licence_number = models.CharField(_("exporter's licence number"), max_length=100, blank=True)
+    importer_name = models.CharField(_("importer"), max_length=200)
+    importer_address = models.TextField(_("importer's address"))
+    importer_licence_number = models.CharField(_("importer's licence number"), max_length=100, blank=True)
+    consignee_name = models.CharField(_("ultimate consignee"), max_length=200, blank=True)
+    consignee_address = models.TextField(_("consignee's address"), blank=True)
+    consignee_licence_number = models.CharField(_("consignee's licence number"), max_length=100, blank=True)
+    broker_name = models.CharField(_("broker"), max_length=200, blank=True)
+    broker_address = models.TextField(_("broker's address"), blank=True)
+    broker_licence_number = models.CharField(_("broker's licence number"), max_length=100, blank=True)
+
+    point_of_exit = models.CharField(_("point of exit"), max_length=200)
+    point_of_entry = models.CharField(_("point of entry"), max_length=200)
+    mode_of_transport = models.CharField(_("mode of transport"), max_length=10, choices=ModeOfTransport.choices)
+    carrier = models.CharField(_("carrier"), max_length=200, blank=True)
+    expected_dispatch = models.DateField(_("expected dispatch date"))
+    import_authorization_number = models.CharField(_("import authorisation number"), max_length=100, blank=True)
+    end_use = models.TextField(_("declared end use"))
+
+    reply_due = models.DateField(_("reply due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("final reply at"), null=True, blank=True)
+    # The first answer of any kind (final reply or request for information): "on time" counts it.
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    information_requested_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    # Chasing (see notifications.chasing): the next instant the sweep must look at this row.
+    next_chase_at = models.DateTimeField(null=True, blank=True)
+    chase_step = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = []
+        indexes = [
+            # The importing authority's inbox: its open notifications by due date.
+            models.Index(fields=["importing_country", "status", "reply_due"], name="notif_importing_inbox"),
+            models.Index(fields=["exporting_authority", "status", "-created_at"], name="notif_exporting_outbox"),
+            models.Index(fields=["updated_at"], name="notif_updated"),
+            # The chase sweep: open notifications whose next chase instant has come.
+            models.Index(
+                fields=["next_chase_at"],
+                name="notif_chase_due",
+                condition=Q(next_chase_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("notifications:detail", args=[self.reference])
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_DECISIONS
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now) -> bool:
+        """Awaiting a reply after the due date (a request for information stops the clock)."""
+        return self.status == Status.AWAITING_REPLY and self.reply_due is not None and self.reply_due < now.date()
+
+    def days_left(self, now) -> int | None:
+        if self.reply_due is None:
+            return None
+        return (self.reply_due - now.date()).days
+
+
+class TransitCountry(models.Model):
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="transits")
+    country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "position"], name="transit_position_unique"),
+            models.UniqueConstraint(fields=["notification", "country"], name="transit_country_unique"),
+        ]
+        # Visibility: "notifications routed through my country".
+        indexes = [models.Index(fields=["country", "notification"], name="transit_country_idx")]
+
+    def __str__(self):
+        return f"{self.notification_id} via {self.country_id}"
+
+
+class Item(models.Model):
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    substance = models.ForeignKey("authorities.Substance", on_delete=models.PROTECT, related_name="+")
+    form = models.CharField(_("form"), max_length=15, choices=Form.choices, default=Form.SUBSTANCE)
+    trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
+    concentration_percent = models.DecimalField(
+        _("concentration %"), max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=15, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
+    packages = models.CharField(_("packages"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "position"], name="item_position_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(concentration_percent__isnull=True)
+                | Q(concentration_percent__gt=0, concentration_percent__lte=100),
+                name="item_concentration_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} {self.unit} {self.substance_id}"
+
+
+class ResponseKind(models.TextChoices):
+    NO_OBJECTION = "no_objection", _("No objection")
+    OBJECTION = "objection", _("Objection")
+    INFORMATION_REQUESTED = "information_requested", _("Request for information")
+    INFORMATION_PROVIDED = "information_provided", _("Information provided")
+
+
+class Response(models.Model):
+    """A reply by the importing authority, or the exporter's answer to a request for information."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="responses")
+    kind = models.CharField(max_length=25, choices=ResponseKind.choices)
+    comment = models.TextField(blank=True)
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # At most one final decision per notification, whatever the race.
+            models.UniqueConstraint(
+                fields=["notification"],
+                condition=Q(kind__in=["no_objection", "objection"]),
+                name="response_one_final_decision",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id}: {self.kind}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Draft created")
+    EDITED = "edited", _("Draft edited")
+    SUBMITTED = "submitted", _("Sent to the importing country")
+    ACKNOWLEDGED = "acknowledged", _("Receipt acknowledged")
+    REPLIED = "replied", _("Replied")
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    INFORMATION_PROVIDED = "information_provided", _("Information provided")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SHARED = "shared", _("Shared")
+    SHARE_REVOKED = "share_revoked", _("Share revoked")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    REMINDER = "reminder", _("Reminder sent")
+    OVERDUE = "overdue", _("Overdue")
+    ESCALATED = "escalated", _("Escalated")
+    PERSISTENT_SILENCE = "persistent_silence", _("Persistent silence")
+    SILENCE_RESOLVED = "silence_resolved", _("Silence resolved")
+    FOLLOWED_UP = "followed_up", _("Followed up by INCB")
+
+
+class Event(models.Model):
+    """The append-only timeline: who (person and authority) did what, and when."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=25, choices=EventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["notification", "at"], name="event_timeline")]
+
+    def __str__(self):
+        return f"{self.notification_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class RiskKind(models.TextChoices):
+    SILENCE = "silence", _("Silence: no reply by the due date")
+
+
+class RiskSignal(models.Model):
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="risk_signals")
+    kind = models.CharField(max_length=20, choices=RiskKind.choices)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["raised_at"]
+        constraints = [models.UniqueConstraint(fields=["notification", "kind"], name="risk_signal_once")]
+
+    def __str__(self):
+        return f"{self.notification_id} {self.kind}"
+
+
+def attachment_path(instance, filename):
+    # Never the uploaded name: it is user input. The original is kept in a column.
+    return f"attachments/{instance.notification_id}/{instance.token}"
+
+
+class Attachment(models.Model):
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+# django-guardian with direct foreign keys: a generic object permission casts the primary
+# key to text and cannot use an index; these tables join on an integer column.
+class NotificationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Notification, on_delete=models.CASCADE)
+
+
+class NotificationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Notification, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        # Visibility of shared notifications: "rows shared with my authority's group".
+        indexes = [models.Index(fields=["group", "content_object"], name="notif_share_group_idx")]
