@@ -14,6 +14,8 @@ from accounts.models import Role, User
 from authorities.models import Authority
 from authorities.services import create_authority, load_reference_data
 
+pytest_plugins = ["tests.browser"]
+
 IN_CI = os.environ.get("PEN_CI") == "1"
 PASSWORD = "correct horse battery staple 42"
 
