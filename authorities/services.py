@@ -104,14 +104,16 @@ def create_authority(
         raise ValidationError(_("Give either a country or --incb, not both and not neither."))
     country = None
     if country_code:
-        country = Country.objects.filter(code=country_code.upper()).first()
+        # Locking the country row serialises concurrent creations in one country, so they
+        # agree on which one becomes the focal point (there may be no authority row to lock).
+        country = Country.objects.select_for_update().filter(code=country_code.upper()).first()
         if country is None:
             raise ValidationError(
                 {"country": _("Unknown country code %(code)s (load reference data first?)") % {"code": country_code}}
             )
     kind = AuthorityKind.INCB if incb else AuthorityKind.NATIONAL
 
-    existing = Authority.objects.select_for_update().filter(code=code).first()
+    existing = Authority.objects.order_by().select_for_update().filter(code=code).first()
     if existing is not None:
         if existing.kind != kind or existing.country_id != (country.code if country else None):
             raise ValidationError(
@@ -134,9 +136,7 @@ def create_authority(
         group=group,
     )
     if country is not None:
-        # Lock the country's authorities so two concurrent creations agree on the focal point.
-        has_any = Authority.objects.select_for_update().filter(country=country).exists()
-        authority.is_focal_point = not has_any
+        authority.is_focal_point = not Authority.objects.filter(country=country).exists()
     authority.full_clean(exclude=["group"])
     authority.save()
     return authority, True
@@ -147,23 +147,37 @@ def set_focal_point(*, authority: Authority) -> Authority:
     """Make ``authority`` its country's focal point, moving the role from the previous one."""
     if authority.is_incb:
         raise ValidationError(_("The INCB secretariat cannot be a country's focal point."))
-    Authority.objects.select_for_update().filter(country_id=authority.country_id, is_focal_point=True).exclude(
-        pk=authority.pk
-    ).update(is_focal_point=False)
+    # Serialise focal-point moves within the country (see create_authority): without the
+    # lock, two concurrent moves would both clear the old one and collide on the constraint.
+    Country.objects.select_for_update().filter(pk=authority.country_id).first()
+    Authority.objects.filter(country_id=authority.country_id, is_focal_point=True).exclude(pk=authority.pk).update(
+        is_focal_point=False
+    )
     Authority.objects.filter(pk=authority.pk).update(is_focal_point=True)
     authority.refresh_from_db()
     return authority
 
 
+POLICY_FIELDS = ("reply_regime", "reply_period_days", "reply_period_kind", "article_12_10a_tables")
+
+
 @transaction.atomic
 def update_country_policy(*, country: Country, **policy) -> Country:
-    allowed = {"reply_regime", "reply_period_days", "reply_period_kind", "article_12_10a_tables"}
-    unknown = set(policy) - allowed
+    """Record the policy a country declared (INCB staff, through the policy page or the admin).
+
+    The change is validated on a fresh, locked copy of the row: a rejected change leaves the
+    caller's ``country`` as it was (a form shown again must not display the rejected values
+    as the current policy), and the row's other fields are never written."""
+    unknown = set(policy) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown policy fields: %s") % ", ".join(sorted(unknown)))
+    current = Country.objects.select_for_update().get(pk=country.pk)
     for field, value in policy.items():
-        setattr(country, field, value)
-    country.policy_updated_at = timezone.now()
-    country.full_clean()
-    country.save()
+        setattr(current, field, value)
+    current.policy_updated_at = timezone.now()
+    current.full_clean()
+    updated = [*policy, "policy_updated_at"]
+    current.save(update_fields=updated)
+    for field in updated:
+        setattr(country, field, getattr(current, field))
     return country

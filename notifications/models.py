@@ -363,3 +363,29 @@ class NotificationGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
         # Visibility of shared notifications: "rows shared with my authority's group".
         indexes = [models.Index(fields=["group", "content_object"], name="notif_share_group_idx")]
+
+
+class OutboxMessage(models.Model):
+    """A message owed to the outside world (e-mails, webhooks), written in the same
+    transaction as the change that caused it. A task sends it after commit; the periodic
+    relay re-enqueues rows whose enqueue was lost (a crash between commit and enqueue)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="outbox")
+    topic = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # A sender claims a message for a while (a lease), so two workers never send it at once,
+    # and a sender that died loses its claim when the lease runs out.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The relay: messages not yet dispatched, oldest first.
+            models.Index(fields=["created_at"], name="outbox_pending", condition=Q(dispatched_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} {self.notification_id}"

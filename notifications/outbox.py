@@ -1,0 +1,104 @@
+"""The outbox: messages about a notification owed to its parties (e-mail now; webhooks
+join the same path). ``emit`` writes a row in the caller's transaction and enqueues the
+sending task after commit; ``dispatch`` sends one row at most once at a time."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from .models import Notification, OutboxMessage
+
+LEASE = timedelta(minutes=5)
+
+# Who is told of each topic: never anyone who is not a party.
+RECIPIENTS = {
+    "notification.received": "importing",
+    "notification.withdrawn": "importing",
+    "notification.acknowledged": "exporting",
+    "notification.replied": "exporting",
+    "notification.information_requested": "exporting",
+}
+
+SUBJECTS = {
+    "notification.received": _("Pre-export notification %(ref)s awaits your reply"),
+    "notification.withdrawn": _("Pre-export notification %(ref)s was withdrawn"),
+    "notification.acknowledged": _("Pre-export notification %(ref)s: receipt acknowledged"),
+    "notification.replied": _("Pre-export notification %(ref)s: the importing country replied"),
+    "notification.information_requested": _("Pre-export notification %(ref)s: information requested"),
+}
+
+
+def emit(notification: Notification, topic: str, *, now, payload: dict | None = None) -> OutboxMessage:
+    message = OutboxMessage.objects.create(
+        notification=notification, topic=topic, payload=payload or {}, created_at=now
+    )
+    from .tasks import dispatch_outbox_message
+
+    transaction.on_commit(lambda: dispatch_outbox_message.delay(message.pk))
+    return message
+
+
+def recipients_for(message: OutboxMessage) -> list[str]:
+    notification = message.notification
+    side = message.payload.get("to") or RECIPIENTS.get(message.topic)
+    if side == "importing":
+        return [notification.importing_authority.email]
+    if side == "exporting":
+        return [notification.exporting_authority.email]
+    if side == "both":
+        return [notification.importing_authority.email, notification.exporting_authority.email]
+    return []
+
+
+def dispatch(message_id: int, *, now) -> bool:
+    """Send one outbox message if nobody else holds it. Returns True if sent now.
+
+    Claimed with a conditional UPDATE (a lease), sent outside any transaction, then marked
+    dispatched. A crash after sending and before marking may send it again: e-mail is
+    at-least-once; the receiver de-duplicates by the message id in the body."""
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return False
+    message = OutboxMessage.objects.select_related(
+        "notification__importing_authority", "notification__exporting_authority"
+    ).get(pk=message_id)
+    reference = message.notification.reference
+    link = settings.SITE_URL + message.notification.get_absolute_url()
+    subject = message.payload.get("subject") or SUBJECTS.get(message.topic, _("Pre-export notification %(ref)s"))
+    body = message.payload.get("body", "")
+    text = _("%(body)s\n\nOpen the notification: %(link)s\n(message %(id)s)") % {
+        "body": body or subject % {"ref": reference},
+        "link": link,
+        "id": message.pk,
+    }
+    recipients = recipients_for(message)
+    if recipients:
+        send_mail(subject % {"ref": reference}, text, None, recipients)
+    from .webhooks import deliver_for
+
+    deliver_for(message, now=now)
+    OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=now, lease_until=None)
+    return True
+
+
+def relay(*, now, older_than=timedelta(minutes=2), batch=500) -> int:
+    """Re-enqueue messages whose enqueue was lost (still undispatched after a while)."""
+    from .tasks import dispatch_outbox_message
+
+    ids = list(
+        OutboxMessage.objects.filter(dispatched_at__isnull=True, created_at__lt=now - older_than)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for pk in ids:
+        dispatch_outbox_message.delay(pk)
+    return len(ids)

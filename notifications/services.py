@@ -1,0 +1,667 @@
+"""The only write path for notifications. The web pages and the REST API both call these
+functions; a rule lives here once.
+
+Every state change is a conditional UPDATE on the old status (and, when the caller sent
+one, the old version), in the same transaction as its Event, so two concurrent actions
+can never both win. Callers pass ``now``; nothing here reads the clock."""
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from authorities.models import Authority, AuthorityKind, Country, Substance
+
+from . import access
+from .models import (
+    FINAL_DECISIONS,
+    TRANSITIONS,
+    Action,
+    Attachment,
+    Event,
+    EventKind,
+    Form,
+    Item,
+    ModeOfTransport,
+    Notification,
+    ReferenceCounter,
+    Response,
+    ResponseKind,
+    RiskKind,
+    RiskSignal,
+    Status,
+    TransitCountry,
+    Unit,
+)
+
+
+class Conflict(Exception):
+    """The action is not possible in the notification's current state (HTTP 409)."""
+
+
+class StaleVersion(Exception):
+    """The caller's version (If-Match) is not the current one (HTTP 412)."""
+
+
+@dataclass
+class PartyData:
+    name: str = ""
+    address: str = ""
+    licence_number: str = ""
+
+
+@dataclass
+class ItemData:
+    substance: str  # the substance code
+    quantity: Decimal
+    unit: str
+    form: str = Form.SUBSTANCE
+    trade_name: str = ""
+    concentration_percent: Decimal | None = None
+    packages: str = ""
+
+
+@dataclass
+class NotificationData:
+    importing_country: str
+    exporter: PartyData
+    importer: PartyData
+    items: list[ItemData]
+    point_of_exit: str
+    point_of_entry: str
+    mode_of_transport: str
+    expected_dispatch: date
+    end_use: str
+    consignee: PartyData = field(default_factory=PartyData)
+    broker: PartyData = field(default_factory=PartyData)
+    transit_countries: list[str] = field(default_factory=list)
+    carrier: str = ""
+    import_authorization_number: str = ""
+    national_reference: str = ""
+    reply_due: date | None = None
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _require(errors, key, value, message):
+    if value in (None, "") or (isinstance(value, str) and not value.strip()):
+        errors.setdefault(key, []).append(message)
+
+
+def validate_notification_data(data: NotificationData, *, exporting_authority: Authority, now: datetime):
+    """Every rule about a notification's content, with field-keyed messages that say what
+    to fix. Returns the resolved objects (countries, substances)."""
+    errors: dict[str, list[str]] = {}
+    exporting_country = exporting_authority.country
+
+    importing = Country.objects.filter(code=(data.importing_country or "").upper()).first()
+    if importing is None:
+        errors["importing_country"] = [_("Choose the importing country from the list.")]
+    elif importing.code == exporting_country.code:
+        errors["importing_country"] = [
+            _("A pre-export notification goes to another country; %(country)s is your own.")
+            % {"country": importing.name}
+        ]
+    elif not Authority.objects.filter(country=importing, is_focal_point=True).exists():
+        errors["importing_country"] = [
+            _("%(country)s has no competent authority on the portal yet; notify it by other means.")
+            % {"country": importing.name}
+        ]
+
+    transit_codes = [code.upper() for code in data.transit_countries if code]
+    transits = Country.objects.in_bulk(transit_codes)
+    for code in transit_codes:
+        if code not in transits:
+            errors.setdefault("transit_countries", []).append(_("Unknown country code %(code)s.") % {"code": code})
+        elif code in (exporting_country.code, importing.code if importing else None):
+            errors.setdefault("transit_countries", []).append(
+                _("%(country)s is the exporting or importing country, not a transit country.")
+                % {"country": transits[code].name}
+            )
+    if len(set(transit_codes)) != len(transit_codes):
+        errors.setdefault("transit_countries", []).append(_("Each transit country appears once in the route."))
+
+    for key, party in (("exporter", data.exporter), ("importer", data.importer)):
+        _require(errors, f"{key}.name", party.name, _("Give the name."))
+        _require(errors, f"{key}.address", party.address, _("Give the address."))
+    if data.consignee.name.strip() and not data.consignee.address.strip():
+        errors["consignee.address"] = [_("Give the consignee's address.")]
+    if data.broker.name.strip() and not data.broker.address.strip():
+        errors["broker.address"] = [_("Give the broker's address.")]
+
+    _require(errors, "point_of_exit", data.point_of_exit, _("Give the point of exit."))
+    _require(errors, "point_of_entry", data.point_of_entry, _("Give the expected point of entry."))
+    _require(errors, "end_use", data.end_use, _("Declare the end use."))
+    if data.mode_of_transport not in ModeOfTransport.values:
+        errors["mode_of_transport"] = [_("Choose a mode of transport.")]
+    if data.expected_dispatch is None:
+        errors["expected_dispatch"] = [_("Give the expected date of dispatch.")]
+    elif data.expected_dispatch < now.date():
+        errors["expected_dispatch"] = [_("The expected dispatch date cannot be in the past.")]
+
+    substances = Substance.objects.in_bulk([item.substance for item in data.items], field_name="code")
+    if not data.items:
+        errors["items"] = [_("Add at least one item.")]
+    for index, item in enumerate(data.items):
+        prefix = f"items.{index}"
+        if item.substance not in substances:
+            errors[f"{prefix}.substance"] = [_("Choose a substance from the catalogue.")]
+        if item.quantity is None or item.quantity <= 0:
+            errors[f"{prefix}.quantity"] = [_("The quantity must be more than zero.")]
+        if item.unit not in Unit.values:
+            errors[f"{prefix}.unit"] = [_("Choose a unit: kg, g, l or ml.")]
+        if item.form not in Form.values:
+            errors[f"{prefix}.form"] = [_("Choose substance, preparation or mixture.")]
+        if item.form in (Form.PREPARATION, Form.MIXTURE):
+            if not item.trade_name.strip():
+                errors[f"{prefix}.trade_name"] = [_("Give the trade name of the preparation or mixture.")]
+            if item.concentration_percent is None:
+                errors[f"{prefix}.concentration_percent"] = [_("Give the concentration in per cent.")]
+        if item.concentration_percent is not None and not (0 < item.concentration_percent <= 100):
+            errors[f"{prefix}.concentration_percent"] = [_("The concentration is between 0 and 100 per cent.")]
+
+    if data.reply_due is not None and importing is not None:
+        earliest = importing.earliest_reply_due(now.date())
+        if data.reply_due < earliest:
+            errors["reply_due"] = [
+                _(
+                    "%(country)s declares a reply period of %(days)d %(kind)s: the reply cannot be due "
+                    "before %(earliest)s."
+                )
+                % {
+                    "country": importing.name,
+                    "days": importing.reply_period_days,
+                    "kind": importing.get_reply_period_kind_display().lower(),
+                    "earliest": earliest.isoformat(),
+                }
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return importing, [transits[code] for code in transit_codes], substances
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _record(notification, kind, *, now, actor=None, detail="", data=None) -> Event:
+    return Event.objects.create(
+        notification=notification,
+        kind=kind,
+        at=now,
+        actor=actor,
+        actor_authority_id=getattr(actor, "authority_id", None),
+        detail=detail,
+        data=data or {},
+    )
+
+
+def _require_may(actor, notification, action):
+    """A party that may not do this gets 403; one that may not even see it, 404."""
+    parties = access.parties_of(actor, notification)
+    if not parties:
+        from django.http import Http404
+
+        raise Http404("No such notification.")
+    if not access.may_act_as(actor, notification, action, parties):
+        raise PermissionDenied(_("Your authority or role may not do this to this notification."))
+
+
+def _transition(notification, action, *, now, expected_version=None, where=None, **updates) -> Notification:
+    """Apply ``action`` from the transition table with one conditional UPDATE (``where``
+    adds conditions). Raises StaleVersion or Conflict when another change came first."""
+    from_statuses, target = TRANSITIONS[action]
+    query = Notification.objects.filter(pk=notification.pk, status__in=from_statuses, **(where or {}))
+    if expected_version is not None:
+        query = query.filter(version=expected_version)
+    if target is not None:
+        updates["status"] = target
+    changed = query.update(version=F("version") + 1, updated_at=now, **updates)
+    if changed != 1:
+        notification.refresh_from_db()
+        if expected_version is not None and notification.version != expected_version:
+            raise StaleVersion()
+        raise Conflict(
+            _("This notification is %(status)s: it cannot be %(action)s now.")
+            % {"status": notification.get_status_display().lower(), "action": Action(action).label.lower()}
+        )
+    notification.refresh_from_db()
+    return notification
+
+
+def _next_reference(country: Country, year: int) -> str:
+    counter, _created = ReferenceCounter.objects.get_or_create(country=country, year=year)
+    # The UPDATE takes the row lock until commit: concurrent filers queue here.
+    ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db(fields=["last"])
+    return f"{country.code}-{year}-{counter.last:06d}"
+
+
+def _content_fields(data: NotificationData, importing: Country) -> dict:
+    return {
+        "importing_country": importing,
+        "importing_authority": Authority.objects.get(country=importing, is_focal_point=True),
+        "national_reference": data.national_reference.strip(),
+        "exporter_name": data.exporter.name.strip(),
+        "exporter_address": data.exporter.address.strip(),
+        "exporter_licence_number": data.exporter.licence_number.strip(),
+        "importer_name": data.importer.name.strip(),
+        "importer_address": data.importer.address.strip(),
+        "importer_licence_number": data.importer.licence_number.strip(),
+        "consignee_name": data.consignee.name.strip(),
+        "consignee_address": data.consignee.address.strip(),
+        "consignee_licence_number": data.consignee.licence_number.strip(),
+        "broker_name": data.broker.name.strip(),
+        "broker_address": data.broker.address.strip(),
+        "broker_licence_number": data.broker.licence_number.strip(),
+        "point_of_exit": data.point_of_exit.strip(),
+        "point_of_entry": data.point_of_entry.strip(),
+        "mode_of_transport": data.mode_of_transport,
+        "carrier": data.carrier.strip(),
+        "expected_dispatch": data.expected_dispatch,
+        "import_authorization_number": data.import_authorization_number.strip(),
+        "end_use": data.end_use.strip(),
+        "reply_due": data.reply_due,
+    }
+
+
+def _write_children(notification, data: NotificationData, transits, substances):
+    notification.items.all().delete()
+    notification.transits.all().delete()
+    Item.objects.bulk_create(
+        Item(
+            notification=notification,
+            position=position,
+            substance=substances[item.substance],
+            form=item.form,
+            trade_name=item.trade_name.strip(),
+            concentration_percent=item.concentration_percent,
+            quantity=item.quantity,
+            unit=item.unit,
+            packages=item.packages.strip(),
+        )
+        for position, item in enumerate(data.items, start=1)
+    )
+    TransitCountry.objects.bulk_create(
+        TransitCountry(notification=notification, country=country, position=position)
+        for position, country in enumerate(transits, start=1)
+    )
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+def _require_filer(actor):
+    if not getattr(actor, "can_act", False) or actor.authority.kind != AuthorityKind.NATIONAL:
+        raise PermissionDenied(_("Only officers of a competent national authority may file notifications."))
+
+
+@transaction.atomic
+def file_notification(*, actor, data: NotificationData, draft: bool, now: datetime) -> Notification:
+    """File a notification for the actor's authority: saved as a draft, or sent at once."""
+    _require_filer(actor)
+    authority = actor.authority
+    importing, transits, substances = validate_notification_data(data, exporting_authority=authority, now=now)
+    notification = Notification.objects.create(
+        reference=_next_reference(authority.country, now.year),
+        status=Status.DRAFT,
+        exporting_authority=authority,
+        exporting_country=authority.country,
+        created_at=now,
+        updated_at=now,
+        created_by=actor,
+        **_content_fields(data, importing),
+    )
+    _write_children(notification, data, transits, substances)
+    _record(notification, EventKind.CREATED, now=now, actor=actor)
+    if not draft:
+        notification = submit(actor=actor, notification=notification, now=now)
+    return notification
+
+
+@transaction.atomic
+def update_draft(
+    *, actor, notification: Notification, data: NotificationData, now: datetime, expected_version=None
+) -> Notification:
+    _require_may(actor, notification, Action.EDIT_DRAFT)
+    importing, transits, substances = validate_notification_data(
+        data, exporting_authority=notification.exporting_authority, now=now
+    )
+    notification = _transition(
+        notification, Action.EDIT_DRAFT, now=now, expected_version=expected_version, **_content_fields(data, importing)
+    )
+    _write_children(notification, data, transits, substances)
+    _record(notification, EventKind.EDITED, now=now, actor=actor)
+    return notification
+
+
+@transaction.atomic
+def delete_draft(*, actor, notification: Notification, now: datetime) -> None:
+    _require_may(actor, notification, Action.DELETE_DRAFT)
+    deleted, _rows = Notification.objects.filter(pk=notification.pk, status=Status.DRAFT).delete()
+    if not deleted:
+        raise Conflict(_("Only a draft can be deleted."))
+
+
+@transaction.atomic
+def submit(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
+    """Send a draft to the importing country. The reply-due date defaults to the importing
+    country's declared period, counted from today, and may not be earlier."""
+    _require_may(actor, notification, Action.SUBMIT)
+    importing = notification.importing_country
+    earliest = importing.earliest_reply_due(now.date())
+    reply_due = notification.reply_due or earliest
+    if reply_due < earliest:
+        raise ValidationError(
+            {
+                "reply_due": _(
+                    "%(country)s declares a reply period of %(days)d %(kind)s: the reply cannot be due before "
+                    "%(earliest)s. Change the reply-due date of the draft."
+                )
+                % {
+                    "country": importing.name,
+                    "days": importing.reply_period_days,
+                    "kind": importing.get_reply_period_kind_display().lower(),
+                    "earliest": earliest.isoformat(),
+                }
+            }
+        )
+    if notification.expected_dispatch < now.date():
+        raise ValidationError({"expected_dispatch": _("The expected dispatch date has passed; edit the draft.")})
+    # Follow the focal point as it is now, not as it was when the draft was saved.
+    focal_point = Authority.objects.filter(country=importing, is_focal_point=True).first()
+    if focal_point is None:
+        raise ValidationError({"importing_country": _("The importing country has no focal point on the portal.")})
+    from .chasing import first_chase_at
+
+    notification = _transition(
+        notification,
+        Action.SUBMIT,
+        now=now,
+        expected_version=expected_version,
+        submitted_at=now,
+        reply_due=reply_due,
+        importing_authority=focal_point,
+        next_chase_at=first_chase_at(reply_due),
+        chase_step=0,
+    )
+    _record(
+        notification,
+        EventKind.SUBMITTED,
+        now=now,
+        actor=actor,
+        detail=_("Reply due %(date)s.") % {"date": reply_due.isoformat()},
+        data={"reply_due": reply_due.isoformat()},
+    )
+    from .outbox import emit
+
+    emit(notification, "notification.received", now=now)
+    return notification
+
+
+@transaction.atomic
+def acknowledge(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
+    """Confirm receipt. Idempotent: a second acknowledgement changes nothing."""
+    _require_may(actor, notification, Action.ACKNOWLEDGE)
+    if notification.acknowledged_at is not None:
+        if expected_version is not None and notification.version != expected_version:
+            raise StaleVersion()
+        return notification
+    try:
+        notification = _transition(
+            notification,
+            Action.ACKNOWLEDGE,
+            now=now,
+            expected_version=expected_version,
+            where={"acknowledged_at__isnull": True},
+            acknowledged_at=now,
+        )
+    except Conflict:
+        # Acknowledged by a colleague a moment ago: idempotent, nothing more to do.
+        if notification.acknowledged_at is not None:
+            return notification
+        raise
+    _record(notification, EventKind.ACKNOWLEDGED, now=now, actor=actor)
+    from .outbox import emit
+
+    emit(notification, "notification.acknowledged", now=now)
+    return notification
+
+
+RESPONSE_ACTIONS = {
+    ResponseKind.NO_OBJECTION: Action.REPLY_NO_OBJECTION,
+    ResponseKind.OBJECTION: Action.REPLY_OBJECTION,
+    ResponseKind.INFORMATION_REQUESTED: Action.REQUEST_INFORMATION,
+}
+
+
+@transaction.atomic
+def respond(
+    *, actor, notification: Notification, decision: str, comment: str = "", now: datetime, expected_version=None
+) -> Notification:
+    """The importing authority replies: no objection, objection (with reasons), or a
+    request for information (with the question), which stops the reply clock."""
+    if decision not in RESPONSE_ACTIONS:
+        raise ValidationError({"decision": _("Choose no objection, objection or request for information.")})
+    action = RESPONSE_ACTIONS[decision]
+    _require_may(actor, notification, action)
+    comment = (comment or "").strip()
+    if decision == ResponseKind.OBJECTION and not comment:
+        raise ValidationError({"comment": _("Give the reasons for the objection.")})
+    if decision == ResponseKind.INFORMATION_REQUESTED and not comment:
+        raise ValidationError({"comment": _("Write the question the exporting authority must answer.")})
+    if notification.status in FINAL_DECISIONS:
+        raise Conflict(_("A final reply has already been given."))
+
+    updates = {"first_response_at": notification.first_response_at or now}
+    if decision == ResponseKind.INFORMATION_REQUESTED:
+        updates["information_requested_at"] = now
+        # The clock stops: nothing to chase until the exporter answers.
+        updates["next_chase_at"] = None
+    else:
+        updates["replied_at"] = now
+        updates["next_chase_at"] = None
+    if notification.acknowledged_at is None:
+        # A reply is proof of receipt.
+        updates["acknowledged_at"] = now
+    try:
+        with transaction.atomic():
+            notification = _transition(notification, action, now=now, expected_version=expected_version, **updates)
+            Response.objects.create(
+                notification=notification,
+                kind=decision,
+                comment=comment,
+                authority=actor.authority,
+                user=actor,
+                created_at=now,
+            )
+    except IntegrityError as error:  # the unique final decision: another reply won
+        raise Conflict(_("A final reply has already been given.")) from error
+    kind = EventKind.INFORMATION_REQUESTED if decision == ResponseKind.INFORMATION_REQUESTED else EventKind.REPLIED
+    _record(notification, kind, now=now, actor=actor, detail=comment, data={"decision": decision})
+    _resolve_silence(notification, now=now)
+    from .outbox import emit
+
+    emit(
+        notification,
+        "notification.information_requested"
+        if decision == ResponseKind.INFORMATION_REQUESTED
+        else "notification.replied",
+        now=now,
+    )
+    return notification
+
+
+def _resolve_silence(notification, *, now):
+    """A late answer resolves the silence signal (the notification stays counted late)."""
+    resolved = RiskSignal.objects.filter(
+        notification=notification, kind=RiskKind.SILENCE, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    if resolved:
+        _record(notification, EventKind.SILENCE_RESOLVED, now=now)
+
+
+@transaction.atomic
+def provide_information(
+    *, actor, notification: Notification, comment: str, now: datetime, expected_version=None
+) -> Notification:
+    """The exporter answers a request for information; the reply clock restarts and the
+    due date moves by the (whole, rounded up) days the question was open."""
+    _require_may(actor, notification, Action.PROVIDE_INFORMATION)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Write the answer to the request for information.")})
+    if notification.status != Status.INFORMATION_REQUESTED:
+        raise Conflict(_("No request for information is open."))
+    open_for = now - notification.information_requested_at
+    shift = timedelta(days=math.ceil(open_for / timedelta(days=1)))
+    new_due = notification.reply_due + shift
+    from .chasing import first_chase_at
+
+    notification = _transition(
+        notification,
+        Action.PROVIDE_INFORMATION,
+        now=now,
+        expected_version=expected_version,
+        reply_due=new_due,
+        information_requested_at=None,
+        next_chase_at=first_chase_at(new_due),
+        chase_step=0,
+    )
+    Response.objects.create(
+        notification=notification,
+        kind=ResponseKind.INFORMATION_PROVIDED,
+        comment=comment,
+        authority=actor.authority,
+        user=actor,
+        created_at=now,
+    )
+    _record(
+        notification,
+        EventKind.INFORMATION_PROVIDED,
+        now=now,
+        actor=actor,
+        detail=comment,
+        data={"reply_due": new_due.isoformat(), "clock_stopped_days": shift.days},
+    )
+    from .outbox import emit
+
+    emit(notification, "notification.received", now=now)
+    return notification
+
+
+@transaction.atomic
+def withdraw(*, actor, notification: Notification, reason: str, now: datetime, expected_version=None) -> Notification:
+    _require_may(actor, notification, Action.WITHDRAW)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for withdrawing the notification.")})
+    if notification.status in FINAL_DECISIONS:
+        raise Conflict(_("A final reply has been given: the notification can no longer be withdrawn."))
+    notification = _transition(
+        notification,
+        Action.WITHDRAW,
+        now=now,
+        expected_version=expected_version,
+        withdrawn_at=now,
+        next_chase_at=None,
+    )
+    _record(notification, EventKind.WITHDRAWN, now=now, actor=actor, detail=reason)
+    from .outbox import emit
+
+    emit(notification, "notification.withdrawn", now=now)
+    return notification
+
+
+@transaction.atomic
+def share(*, actor, notification: Notification, authority: Authority, now: datetime) -> Notification:
+    """Let another competent authority read the notification (a guardian object permission
+    on the authority's group). Read only; revocable."""
+    _require_may(actor, notification, Action.SHARE)
+    if notification.status == Status.DRAFT:
+        raise Conflict(_("Send the notification before sharing it."))
+    if authority.is_incb:
+        raise ValidationError({"authority": _("INCB sees every notification already.")})
+    if authority.pk == notification.exporting_authority_id:
+        raise ValidationError({"authority": _("This is your own authority.")})
+    assign_perm(access.VIEW_PERMISSION, authority.group, notification)
+    _record(
+        notification,
+        EventKind.SHARED,
+        now=now,
+        actor=actor,
+        detail=authority.name,
+        data={"authority": authority.code},
+    )
+    return notification
+
+
+@transaction.atomic
+def revoke_share(*, actor, notification: Notification, authority: Authority, now: datetime) -> Notification:
+    _require_may(actor, notification, Action.SHARE)
+    remove_perm(access.VIEW_PERMISSION, authority.group, notification)
+    _record(
+        notification,
+        EventKind.SHARE_REVOKED,
+        now=now,
+        actor=actor,
+        detail=authority.name,
+        data={"authority": authority.code},
+    )
+    return notification
+
+
+ALLOWED_ATTACHMENT_TYPES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+
+
+def sniff_attachment_type(head: bytes):
+    """The content type from the file's first bytes, never from its name."""
+    for magic, kind in ALLOWED_ATTACHMENT_TYPES.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+@transaction.atomic
+def add_attachment(*, actor, notification: Notification, upload, now: datetime, max_bytes: int) -> Attachment:
+    parties = access.parties_of(actor, notification)
+    if access.Party.EXPORTING not in parties or not actor.can_act:
+        if not parties:
+            from django.http import Http404
+
+            raise Http404("No such notification.")
+        raise PermissionDenied(_("Only the exporting authority adds attachments."))
+    if notification.status == Status.WITHDRAWN:
+        raise Conflict(_("The notification has been withdrawn."))
+    if upload.size > max_bytes:
+        raise ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}})
+    head = upload.read(16)
+    upload.seek(0)
+    kind = sniff_attachment_type(head)
+    if kind is None:
+        raise ValidationError({"file": _("Attach a PDF, PNG or JPEG file.")})
+    content_type, _ext = kind
+    attachment = Attachment(
+        notification=notification,
+        token=secrets.token_hex(16),
+        original_name=(upload.name or "attachment")[-200:],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    attachment.file.save(attachment.token, upload, save=False)
+    attachment.save()
+    _record(notification, EventKind.ATTACHMENT_ADDED, now=now, actor=actor, detail=attachment.original_name)
+    return attachment

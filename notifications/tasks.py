@@ -1,0 +1,17 @@
+"""Celery tasks: take ids, call services, nothing else. Each is idempotent, because with
+acks_late a task may run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import outbox
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def dispatch_outbox_message(message_id: int) -> bool:
+    return outbox.dispatch(message_id, now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def relay_outbox() -> int:
+    return outbox.relay(now=timezone.now())
