@@ -365,6 +365,55 @@ class NotificationGroupObjectPermission(GroupObjectPermissionBase):
         indexes = [models.Index(fields=["group", "content_object"], name="notif_share_group_idx")]
 
 
+class ChaseStep(models.IntegerChoices):
+    REMINDER = 1, _("Reminder")
+    OVERDUE = 2, _("Overdue")
+    ESCALATION = 3, _("Escalated")
+    PERSISTENT_SILENCE = 4, _("Persistent silence")
+
+
+class ChaseRecord(models.Model):
+    """One row per notification per chase step reached, dated at the step's due time.
+    The unique constraint is what makes each step happen exactly once, whatever the broker,
+    the workers or a second scheduler do."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="chase_records")
+    step = models.PositiveSmallIntegerField(choices=ChaseStep.choices)
+    due_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    # Steps recorded while catching up after downtime send no messages of their own.
+    messages_sent = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["notification", "step"]
+        constraints = [models.UniqueConstraint(fields=["notification", "step"], name="chase_step_once")]
+
+    def __str__(self):
+        return f"{self.notification_id} step {self.step}"
+
+
+class FollowUpChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    NOTE = "note", _("Note")
+
+
+class FollowUp(models.Model):
+    """INCB staff's record of following up a silent notification with the importing country."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="follow_ups")
+    channel = models.CharField(max_length=10, choices=FollowUpChannel.choices)
+    note = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.notification_id} followed up {self.at:%Y-%m-%d}"
+
+
 class OutboxMessage(models.Model):
     """A message owed to the outside world (e-mails, webhooks), written in the same
     transaction as the change that caused it. A task sends it after commit; the periodic
@@ -379,6 +428,9 @@ class OutboxMessage(models.Model):
     # and a sender that died loses its claim when the lease runs out.
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set for messages that must exist once only (a chase step's message to one recipient):
+    # the unique constraint, not the broker, makes a repeated sweep unable to write it twice.
+    dedup_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

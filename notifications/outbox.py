@@ -32,9 +32,11 @@ SUBJECTS = {
 }
 
 
-def emit(notification: Notification, topic: str, *, now, payload: dict | None = None) -> OutboxMessage:
+def emit(
+    notification: Notification, topic: str, *, now, payload: dict | None = None, dedup_key: str | None = None
+) -> OutboxMessage:
     message = OutboxMessage.objects.create(
-        notification=notification, topic=topic, payload=payload or {}, created_at=now
+        notification=notification, topic=topic, payload=payload or {}, created_at=now, dedup_key=dedup_key
     )
     from .tasks import dispatch_outbox_message
 

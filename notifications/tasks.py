@@ -15,3 +15,12 @@ def dispatch_outbox_message(message_id: int) -> bool:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def relay_outbox() -> int:
     return outbox.relay(now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def chase_sweep() -> dict:
+    """The periodic chase. Safe to run twice at once (two beats, a redelivery): each step
+    is claimed by a conditional UPDATE and recorded under a unique constraint."""
+    from . import chasing
+
+    return chasing.sweep(now=timezone.now())

@@ -243,6 +243,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CHASE_SWEEP_SECONDS = int(env("CHASE_SWEEP_SECONDS", "60"))
+# name -> (task, every N seconds); read by pen_portal.celery for the one beat process.
+CELERY_PERIODIC_TASKS = {
+    "chase-sweep": ("notifications.tasks.chase_sweep", CHASE_SWEEP_SECONDS),
+    "relay-outbox": ("notifications.tasks.relay_outbox", 60),
+}
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env(
