@@ -18,9 +18,12 @@ def relay_outbox() -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def chase_sweep() -> dict:
-    """The periodic chase. Safe to run twice at once (two beats, a redelivery): each step
-    is claimed by a conditional UPDATE and recorded under a unique constraint."""
+def chase_sweep(at: str | None = None) -> dict:
+    """The periodic chase (``at``: an ISO instant to sweep as of, for replays and tests).
+    Safe to run twice at once (two beats, a redelivery): each step is claimed by a
+    conditional UPDATE and recorded under a unique constraint."""
+    from datetime import datetime
+
     from . import chasing
 
-    return chasing.sweep(now=timezone.now())
+    return chasing.sweep(now=datetime.fromisoformat(at) if at else timezone.now())

@@ -192,6 +192,17 @@ OAUTH2_PROVIDER = {
     "ALLOWED_GRANT_TYPES": ["client_credentials"],
     # Client secrets are hashed at rest (the toolkit's default); the plain secret is
     # shown once, when the client is created.
+    # RFC 9700 (OAuth 2.0 Security BCP), which `manage.py check --deploy` asks for: access
+    # tokens are stored only as their SHA-256 at rest, tokens in query strings are refused,
+    # and the grants and redirect schemes it discourages are off.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
 REST_FRAMEWORK = {
@@ -226,7 +237,9 @@ REDIS_URL = env("REDIS_URL", required_in_production=True)
 CELERY_TASK_ALWAYS_EAGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task whose worker died is redelivered after this many seconds. Chasing never
+    # relies on long countdowns (it is driven by database state), so it can stay short.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 else:
     _queue_dir = VAR_DIR / "celery-queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)

@@ -21,11 +21,15 @@ PASSWORD = "correct horse battery staple 42"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` skip on SQLite (a developer's quick run), never in CI."""
+    """Tests marked ``postgres`` or ``redis`` skip without those servers (a developer's quick
+    run), never in CI."""
     on_postgres = "postgres" in os.environ.get("DATABASE_URL", "")
+    on_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not on_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
 
 
 @pytest.hookimpl(hookwrapper=True)
