@@ -153,3 +153,12 @@ __all__ = [
     "parties_of",
     "visible_notifications",
 ]
+
+
+def follow_up_queue(user, *, today):
+    """INCB's follow-up queue: notifications awaiting a reply after their due date.
+    Followed-up ones stay until they are answered. Empty for anyone but INCB staff."""
+    authority = _acting_authority(user)
+    if authority is None or not authority.is_incb:
+        return Notification.objects.none()
+    return visible_notifications(user).filter(status=Status.AWAITING_REPLY, reply_due__lt=today)

@@ -460,7 +460,12 @@ def respond(
     if notification.status in FINAL_DECISIONS:
         raise Conflict(_("A final reply has already been given."))
 
-    updates = {"first_response_at": notification.first_response_at or now}
+    updates = {}
+    if notification.first_response_at is None:
+        from .chasing import reply_deadline
+
+        updates["first_response_at"] = now
+        updates["answered_on_time"] = now < reply_deadline(notification.reply_due)
     if decision == ResponseKind.INFORMATION_REQUESTED:
         updates["information_requested_at"] = now
         # The clock stops: nothing to chase until the exporter answers.
@@ -665,3 +670,27 @@ def add_attachment(*, actor, notification: Notification, upload, now: datetime, 
     attachment.save()
     _record(notification, EventKind.ATTACHMENT_ADDED, now=now, actor=actor, detail=attachment.original_name)
     return attachment
+
+
+@transaction.atomic
+def record_follow_up(*, actor, notification: Notification, channel: str, note: str, now: datetime):
+    """INCB staff record that they followed up a silent notification with the importing
+    country (how, and what came of it)."""
+    from .models import FollowUp, FollowUpChannel
+
+    if not (actor.is_active and actor.is_incb):
+        raise PermissionDenied(_("Only INCB staff record follow-ups."))
+    if channel not in FollowUpChannel.values:
+        raise ValidationError({"channel": _("Choose e-mail, phone or note.")})
+    note = (note or "").strip()
+    if channel == FollowUpChannel.NOTE and not note:
+        raise ValidationError({"note": _("Write the note.")})
+    follow_up = FollowUp.objects.create(notification=notification, channel=channel, note=note, user=actor, at=now)
+    _record(
+        notification,
+        EventKind.FOLLOWED_UP,
+        now=now,
+        actor=actor,
+        detail=f"{FollowUpChannel(channel).label}: {note}".strip(": "),
+    )
+    return follow_up

@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("authorities/", include("authorities.urls")),
     path("notifications/", include("notifications.urls")),
+    path("incb/follow-up/", include("notifications.followup_urls")),
+    path("webhooks/", include("notifications.webhook_urls")),
     path("api/v1/", include("pen_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
