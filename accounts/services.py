@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Application
 
 from .models import ApiClient, Invitation, LoginSession, Role, User, hash_token, roles_for
@@ -20,7 +21,7 @@ from .oauth import scopes_authority_may_hold
 
 def _require_admin_of(actor: User, authority) -> None:
     """Only an active administrator of this very authority may manage its members."""
-    if not (actor.is_authority_admin and actor.authority_id == authority.pk):
+    if authority is None or not (actor.is_authority_admin and actor.authority_id == authority.pk):
         raise PermissionDenied(_("You may only manage users of your own authority."))
 
 
@@ -51,8 +52,14 @@ def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation,
     link = settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
     body = _(
         "%(inviter)s invited you to act for %(authority)s on the PEN Portal as %(role)s.\n\n"
-        "Choose your password here (the link works once, for 7 days):\n%(link)s\n"
-    ) % {"inviter": actor, "authority": authority.name, "role": Role(role).label, "link": link}
+        "Choose your user name and password here (the link works once, for %(days)d days):\n%(link)s\n"
+    ) % {
+        "inviter": actor,
+        "authority": authority.name,
+        "role": Role(role).label,
+        "days": settings.INVITATION_VALID_FOR.days,
+        "link": link,
+    }
     transaction.on_commit(
         lambda: send_mail(_("Your invitation to the PEN Portal"), body, None, [email], fail_silently=False)
     )
@@ -77,6 +84,9 @@ def accept_invitation(*, raw_token: str, username: str, password: str, first_nam
         raise ValidationError(_("This invitation has already been used."))
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This user name is taken.")})
+    # Someone may have been given an account with this address since the invitation was sent.
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError(_("A user with this e-mail address already exists. Ask your administrator."))
     user = User(
         username=username,
         email=invitation.email,
@@ -109,6 +119,16 @@ def end_sessions(user: User) -> int:
     return deleted
 
 
+def remember_renewed_session(*, user: User, old_key: str | None, new_key: str | None) -> None:
+    """Follow a session whose key was renewed without a new login (a password change
+    cycles the key), so that ``end_sessions`` still finds it."""
+    if not new_key:
+        return
+    if old_key:
+        LoginSession.objects.filter(session_key=old_key).delete()
+    LoginSession.objects.get_or_create(session_key=new_key, defaults={"user": user})
+
+
 @transaction.atomic
 def deactivate_user(*, actor: User, user: User) -> User:
     _require_admin_of(actor, user.authority)
@@ -126,6 +146,28 @@ def reactivate_user(*, actor: User, user: User) -> User:
     user.is_active = True
     user.save(update_fields=["is_active"])
     return user
+
+
+def begin_totp_enrolment(*, user: User) -> TOTPDevice:
+    """The authenticator the user is setting up: an unconfirmed TOTP device, reused while
+    the setup page is reloaded so the QR code stays the same."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_totp_enrolment(*, user: User, device: TOTPDevice, token: str) -> TOTPDevice | None:
+    """Confirm the device with a code from the app; it then replaces any earlier one
+    (one authenticator per person). Returns None for a wrong (or throttled) code."""
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+    if device is None or not device.verify_token(token):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    return device
 
 
 @transaction.atomic
@@ -175,6 +217,11 @@ def revoke_api_client(*, client: ApiClient, now, actor: User | None = None) -> A
         _require_admin_of(actor, client.authority)
     ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=now)
     AccessToken.objects.filter(application_id=client.application_id).delete()
+    # Replace the secret with one nobody knows (only its hash is stored), so the token
+    # endpoint refuses the client outright instead of issuing tokens that then fail.
+    application = client.application
+    application.client_secret = secrets.token_urlsafe(40)
+    application.save(update_fields=["client_secret"])
     User.objects.filter(pk=client.service_user_id).update(is_active=False)
     client.refresh_from_db()
     return client

@@ -1,0 +1,64 @@
+"""Forms of the authorities pages: they check the shape of the input; the services decide."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .models import Article12Tables, PeriodKind, ReplyRegime
+from .services import POLICY_FIELDS
+
+# No real declared period comes near a year; the bound catches a mistyped number.
+MAX_REPLY_PERIOD_DAYS = 365
+
+
+class CountryPolicyForm(forms.Form):
+    """The policy a country declared, as INCB staff record it."""
+
+    reply_regime = forms.ChoiceField(
+        label=_("Reply regime"),
+        choices=ReplyRegime.choices,
+        widget=forms.RadioSelect,
+        help_text=_("What happens when the country does not reply in time."),
+    )
+    reply_period_days = forms.IntegerField(
+        label=_("Reply period (days)"),
+        min_value=1,
+        max_value=MAX_REPLY_PERIOD_DAYS,
+        help_text=format_lazy(
+            _("A whole number of days from submission, between 1 and {max}."), max=MAX_REPLY_PERIOD_DAYS
+        ),
+    )
+    reply_period_kind = forms.ChoiceField(
+        label=_("The reply period counts"),
+        choices=PeriodKind.choices,
+        widget=forms.RadioSelect,
+    )
+    article_12_10a_tables = forms.ChoiceField(
+        label=_("Article 12(10)(a) of the 1988 Convention"),
+        choices=Article12Tables.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("The tables for which the country asked to be notified before every export to it."),
+    )
+
+    @classmethod
+    def for_country(cls, country, data=None):
+        return cls(data=data, initial={field: getattr(country, field) for field in POLICY_FIELDS})
+
+    def add_service_error(self, error: ValidationError):
+        """Show a service's ValidationError beside the fields it names (or above the form)."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+    def error_anchors(self):
+        """(anchor id, message) for the error summary; each links to its field."""
+        anchors = [("policy-form", message) for message in self.errors.get(NON_FIELD_ERRORS, [])]
+        for name, field in self.fields.items():
+            for message in self.errors.get(name, []):
+                anchor = self[name].auto_id + ("_0" if isinstance(field.widget, forms.RadioSelect) else "")
+                anchors.append((anchor, f"{field.label}: {message}"))
+        return anchors
