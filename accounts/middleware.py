@@ -30,7 +30,9 @@ class RequireTwoFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "Two-factor verification is required for this session."}, status=403)
             if request.path not in allowed:
-                return redirect(f"{reverse('accounts:two_factor_verify')}?{urlencode({'next': request.get_full_path()})}")
+                return redirect(
+                    f"{reverse('accounts:two_factor_verify')}?{urlencode({'next': request.get_full_path()})}"
+                )
         return self.get_response(request)
 
     @staticmethod
