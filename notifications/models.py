@@ -135,6 +135,9 @@ class Notification(models.Model):
     replied_at = models.DateTimeField(_("final reply at"), null=True, blank=True)
     # The first answer of any kind (final reply or request for information): "on time" counts it.
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Whether that first answer came by the reply deadline (None: no answer yet). Fixed
+    # when it happens, because a request for information later moves reply_due.
+    answered_on_time = models.BooleanField(null=True, blank=True)
     information_requested_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -441,3 +444,127 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.topic} {self.notification_id}"
+
+
+# --- REST API: idempotency and webhooks ----------------------------------------------------
+
+
+class IdempotencyStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` of one caller (a person, or a licensing system's machine user).
+
+    The key is claimed by INSERT before any work is done; the unique constraint decides
+    which of several concurrent requests does the work. The work and the stored response
+    are committed in one transaction, so a record that is ``done`` always matches what was
+    created, and a crash leaves it ``in_progress`` with nothing created (taken over once
+    its lease has run out). See notifications.idempotency."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and the canonical JSON body: a reused key with another body is 422.
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status = models.CharField(max_length=12, choices=IdempotencyStatus.choices, default=IdempotencyStatus.IN_PROGRESS)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+        # The periodic purge: records older than the retention period.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key} ({self.status})"
+
+
+class WebhookEvent(models.TextChoices):
+    RECEIVED = "notification.received", _("A notification arrived (or an answer to your question)")
+    ACKNOWLEDGED = "notification.acknowledged", _("The importing authority acknowledged receipt")
+    REPLIED = "notification.replied", _("The importing authority replied")
+    INFORMATION_REQUESTED = "notification.information_requested", _("The importing authority asked for information")
+    OVERDUE = "notification.overdue", _("A reply is overdue")
+    WITHDRAWN = "notification.withdrawn", _("The exporting authority withdrew a notification")
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS address of an authority's licensing system, told of events on the
+    notifications the authority is party to (the event and a link, never the content)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    # The HMAC key. Kept in clear because every delivery is signed with it; shown once.
+    secret = models.CharField(max_length=100, editable=False)
+    events = models.JSONField(_("events"), default=list, help_text=_("The event names this endpoint receives."))
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.authority_id}: {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (no more attempts)")
+
+
+class WebhookDelivery(models.Model):
+    """One event owed to one endpoint, and the record of the attempts to deliver it.
+    Retries are driven by ``next_attempt_at`` (a periodic task enqueues the due ones),
+    not by long broker countdowns; an attempt is claimed with a lease so that two
+    workers never send it at once."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Every attempt: [{"at", "status_code", "error"}]; bounded by the retry schedule.
+    history = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # An outbox message dispatched twice still owes each endpoint one delivery.
+            models.UniqueConstraint(fields=["endpoint", "message"], name="webhook_delivery_once"),
+        ]
+        indexes = [
+            # notifications.tasks.retry_webhook_deliveries: pending deliveries whose attempt is due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=Q(status="pending", next_attempt_at__isnull=False),
+            ),
+            # The delivery log of one endpoint, newest first.
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -27,3 +27,28 @@ def chase_sweep(at: str | None = None) -> dict:
     from . import chasing
 
     return chasing.sweep(now=datetime.fromisoformat(at) if at else timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt at one webhook delivery (claimed with a lease: a duplicate is a no-op)."""
+    from . import webhooks
+
+    return webhooks.attempt(delivery_id, now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def retry_webhook_deliveries() -> int:
+    """Periodic: enqueue the webhook deliveries whose next attempt has come. Retries are
+    scheduled in the database (next_attempt_at), never by long broker countdowns."""
+    from . import webhooks
+
+    return webhooks.enqueue_due(now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def purge_idempotency_records() -> int:
+    """Periodic: forget Idempotency-Keys older than the retention period (24 hours)."""
+    from . import idempotency
+
+    return idempotency.purge(now=timezone.now())

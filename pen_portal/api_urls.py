@@ -3,10 +3,15 @@
 from rest_framework.routers import DefaultRouter
 
 from authorities import api as authorities_api
+from notifications import api as notifications_api
+
+from . import api_schema  # noqa: F401 - registers the OAuth 2.0 scheme for the OpenAPI schema
 
 router = DefaultRouter()
 router.register("substances", authorities_api.SubstanceViewSet, basename="substance")
 router.register("countries", authorities_api.CountryViewSet, basename="country")
 router.register("authorities", authorities_api.AuthorityViewSet, basename="authority")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("webhooks", notifications_api.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = router.urls

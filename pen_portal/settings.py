@@ -189,7 +189,6 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": list(API_SCOPES),
     "SCOPES_BACKEND_CLASS": "accounts.oauth.ApiClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("API_TOKEN_LIFETIME_SECONDS", "3600")),
-    "ALLOWED_GRANT_TYPES": ["client_credentials"],
     # Client secrets are hashed at rest (the toolkit's default); the plain secret is
     # shown once, when the client is created.
     # RFC 9700 (OAuth 2.0 Security BCP), which `manage.py check --deploy` asks for: access
@@ -260,7 +259,12 @@ CHASE_SWEEP_SECONDS = int(env("CHASE_SWEEP_SECONDS", "60"))
 CELERY_PERIODIC_TASKS = {
     "chase-sweep": ("notifications.tasks.chase_sweep", CHASE_SWEEP_SECONDS),
     "relay-outbox": ("notifications.tasks.relay_outbox", 60),
+    "retry-webhook-deliveries": ("notifications.tasks.retry_webhook_deliveries", 60),
+    "purge-idempotency-records": ("notifications.tasks.purge_idempotency_records", 3600),
 }
+# Webhook endpoints must be public HTTPS addresses; a local demo may allow http:// and
+# local hosts (never in production).
+WEBHOOK_ALLOW_INSECURE_URLS = env_bool("WEBHOOK_ALLOW_INSECURE_URLS", False) and not PRODUCTION
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env(

@@ -1,0 +1,409 @@
+"""Serializers of the REST API (../shared/spec/api-v1.md: field names are fixed).
+
+Input serializers check shape only (types, lengths, choices) and are turned into the
+services' dataclasses; every domain rule lives in notifications.services, whose field-keyed
+errors use the same dotted names as these (``items.0.quantity``, ``exporter.name``).
+Output serializers render a notification for a caller already allowed to see it."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Form, ModeOfTransport, ResponseKind, Status, Unit, WebhookEndpoint, WebhookEvent
+from .services import ItemData, NotificationData, PartyData
+
+
+def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
+    """DRF's nested error structure as the services' flat, dotted keys
+    (``{"items": [{}, {"quantity": [...]}]}`` becomes ``{"items.1.quantity": [...]}``)."""
+    flat: dict[str, list[str]] = {}
+
+    def merge(more):
+        for key, messages in more.items():
+            flat.setdefault(key, []).extend(messages)
+
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            merge(flatten_errors(value, prefix if key == "non_field_errors" else f"{prefix}{key}."))
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for index, item in enumerate(detail):
+            if item:
+                merge(flatten_errors(item, f"{prefix}{index}."))
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        merge({prefix.rstrip(".") or "non_field_errors": [str(message) for message in messages]})
+    return flat
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+class PartyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True, help_text="Name of the company.")
+    address = serializers.CharField(max_length=2000, allow_blank=True, help_text="Full postal address.")
+    licence_number = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True, help_text="Licence or registration number."
+    )
+
+
+class OptionalPartyInputSerializer(PartyInputSerializer):
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    address = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class ItemInputSerializer(serializers.Serializer):
+    substance = serializers.CharField(max_length=80, help_text="Substance `code` from GET /api/v1/substances/.")
+    quantity = serializers.DecimalField(
+        max_digits=15, decimal_places=3, help_text='Net quantity as a decimal string, e.g. "250.000".'
+    )
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    form = serializers.ChoiceField(choices=Form.choices, required=False, default=Form.SUBSTANCE)
+    trade_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required for preparations and mixtures.",
+    )
+    concentration_percent = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Concentration of the substance in per cent; required for preparations and mixtures.",
+    )
+    packages = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True, help_text='Number and kind, e.g. "10 drums".'
+    )
+
+
+class ShipmentInputSerializer(serializers.Serializer):
+    mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices)
+    point_of_exit = serializers.CharField(max_length=200, allow_blank=True)
+    point_of_entry = serializers.CharField(max_length=200, allow_blank=True)
+    expected_dispatch = serializers.DateField(help_text="Expected date of dispatch; not in the past.")
+    carrier = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class NotificationInputSerializer(serializers.Serializer):
+    national_reference = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True, help_text="Your own reference for the file."
+    )
+    importing_country = serializers.CharField(
+        max_length=2, help_text="ISO 3166-1 alpha-2 code of the importing country."
+    )
+    transit_countries = serializers.ListField(
+        child=serializers.CharField(max_length=2),
+        required=False,
+        default=list,
+        max_length=30,
+        help_text="Alpha-2 codes of the countries of transit, in route order.",
+    )
+    exporter = PartyInputSerializer()
+    importer = PartyInputSerializer()
+    consignee = OptionalPartyInputSerializer(required=False, help_text="The ultimate consignee, if not the importer.")
+    broker = OptionalPartyInputSerializer(required=False, help_text="A broker or intermediary, if any.")
+    items = ItemInputSerializer(many=True, max_length=100, help_text="At least one item.")
+    shipment = ShipmentInputSerializer()
+    import_authorization_number = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    end_use = serializers.CharField(max_length=5000, allow_blank=True, help_text="The declared end use.")
+    reply_due = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Without it, the importing country's declared reply period applies; an earlier date is a 400.",
+    )
+    draft = serializers.BooleanField(
+        required=False, default=False, help_text="True: save without sending; POST .../submit/ sends it."
+    )
+
+    def to_data(self) -> NotificationData:
+        v = self.validated_data
+        shipment = v["shipment"]
+        return NotificationData(
+            importing_country=v["importing_country"],
+            exporter=PartyData(**v["exporter"]),
+            importer=PartyData(**v["importer"]),
+            consignee=PartyData(**v.get("consignee") or {}),
+            broker=PartyData(**v.get("broker") or {}),
+            items=[ItemData(**item) for item in v["items"]],
+            point_of_exit=shipment["point_of_exit"],
+            point_of_entry=shipment["point_of_entry"],
+            mode_of_transport=shipment["mode_of_transport"],
+            expected_dispatch=shipment["expected_dispatch"],
+            carrier=shipment.get("carrier", ""),
+            end_use=v["end_use"],
+            transit_countries=list(v.get("transit_countries") or []),
+            import_authorization_number=v.get("import_authorization_number", ""),
+            national_reference=v.get("national_reference", ""),
+            reply_due=v.get("reply_due"),
+        )
+
+
+# The services' error keys for fields that the API nests under "shipment".
+SERVICE_ERROR_KEYS = {
+    "point_of_exit": "shipment.point_of_exit",
+    "point_of_entry": "shipment.point_of_entry",
+    "mode_of_transport": "shipment.mode_of_transport",
+    "expected_dispatch": "shipment.expected_dispatch",
+    "carrier": "shipment.carrier",
+}
+
+
+class EmptyInputSerializer(serializers.Serializer):
+    """No body is needed (an empty JSON object, or none)."""
+
+
+class RespondInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[
+            (ResponseKind.NO_OBJECTION.value, ResponseKind.NO_OBJECTION.label),
+            (ResponseKind.OBJECTION.value, ResponseKind.OBJECTION.label),
+            (ResponseKind.INFORMATION_REQUESTED.value, ResponseKind.INFORMATION_REQUESTED.label),
+        ],
+        help_text="`no_objection` and `objection` are final; `information_requested` stops the reply clock.",
+    )
+    comment = serializers.CharField(
+        max_length=5000,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required for `objection` (the reasons) and `information_requested` (the question).",
+    )
+
+
+class ProvideInformationInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, allow_blank=True, help_text="The answer to the question.")
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, allow_blank=True, help_text="Why the notification is withdrawn.")
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+class PartySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    address = serializers.CharField()
+    licence_number = serializers.CharField()
+
+
+class ItemSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1, 2, ... in the order filed.")
+    substance = serializers.CharField(source="substance.code", help_text="Substance code.")
+    substance_name = serializers.CharField(source="substance.name")
+    quantity = serializers.DecimalField(max_digits=15, decimal_places=3, coerce_to_string=True)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    form = serializers.ChoiceField(choices=Form.choices)
+    trade_name = serializers.CharField()
+    concentration_percent = serializers.DecimalField(
+        max_digits=6, decimal_places=3, coerce_to_string=True, allow_null=True
+    )
+    packages = serializers.CharField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices)
+    point_of_exit = serializers.CharField()
+    point_of_entry = serializers.CharField()
+    expected_dispatch = serializers.DateField()
+    carrier = serializers.CharField()
+
+
+class ResponseSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=ResponseKind.choices,
+        help_text="A reply of the importing authority, or `information_provided`: the exporter's answer.",
+    )
+    comment = serializers.CharField()
+    authority = serializers.CharField(source="authority.code", help_text="Code of the authority that wrote it.")
+    created_at = serializers.DateTimeField()
+
+
+class EventSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="What happened: created, submitted, acknowledged, replied, ...")
+    label = serializers.CharField(source="get_kind_display", help_text="The same, in words.")
+    at = serializers.DateTimeField()
+    authority = serializers.CharField(
+        source="actor_authority.code", allow_null=True, default=None, help_text="Who acted; null for the portal."
+    )
+    detail = serializers.CharField()
+
+
+class RiskFlagSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="`silence`: no reply by the due date.")
+    raised_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True, help_text="When a late reply came; null while silent.")
+    detail = serializers.CharField()
+
+
+def _party(prefix):
+    @extend_schema_field(PartySerializer)
+    def get(self, obj):
+        return {
+            "name": getattr(obj, f"{prefix}_name"),
+            "address": getattr(obj, f"{prefix}_address"),
+            "licence_number": getattr(obj, f"{prefix}_licence_number"),
+        }
+
+    return get
+
+
+class NotificationSummarySerializer(serializers.Serializer):
+    """One row of the list: enough to decide whether to fetch the notification."""
+
+    reference = serializers.CharField(help_text="`<exporting country>-<year>-<6 digits>`, e.g. DE-2026-000042.")
+    url = serializers.SerializerMethodField(help_text="The notification in this API.")
+    status = serializers.ChoiceField(choices=Status.choices)
+    version = serializers.IntegerField(help_text="Bumped by every change; the ETag is built from it.")
+    exporting_authority = serializers.CharField(source="exporting_authority.code")
+    exporting_country = serializers.CharField(source="exporting_country_id")
+    importing_country = serializers.CharField(source="importing_country_id")
+    importing_authority = serializers.CharField(source="importing_authority.code")
+    national_reference = serializers.CharField(help_text="The exporting authority's own reference.")
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    reply_due = serializers.DateField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    replied_at = serializers.DateTimeField(allow_null=True, help_text="When the final reply was given.")
+    overdue = serializers.SerializerMethodField(
+        help_text="Awaiting a reply after the due date (a request for information stops the clock)."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(help_text="Last change; poll with `updated_since`.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/notifications/{obj.reference}/"
+        return request.build_absolute_uri(path) if request else path
+
+    def get_overdue(self, obj) -> bool:
+        return obj.is_overdue(self.context["now"])
+
+
+class NotificationSerializer(NotificationSummarySerializer):
+    """The whole notification, as its parties see it."""
+
+    transit_countries = serializers.SerializerMethodField(help_text="Alpha-2 codes, in route order.")
+    exporter = serializers.SerializerMethodField()
+    importer = serializers.SerializerMethodField()
+    consignee = serializers.SerializerMethodField()
+    broker = serializers.SerializerMethodField()
+    items = ItemSerializer(many=True)
+    shipment = serializers.SerializerMethodField()
+    import_authorization_number = serializers.CharField()
+    end_use = serializers.CharField()
+    draft = serializers.SerializerMethodField(help_text="True while not sent.")
+    information_requested_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the open request for information was made; null if none is open."
+    )
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    risk_flags = RiskFlagSerializer(many=True, source="risk_signals")
+    responses = ResponseSerializer(many=True)
+    events = EventSerializer(many=True, help_text="The timeline, oldest first.")
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What the caller may do now: submit, acknowledge, no_objection, objection, information_requested, "
+        "provide_information, withdraw, ..."
+    )
+
+    def get_transit_countries(self, obj) -> list[str]:
+        return [transit.country_id for transit in obj.transits.all()]
+
+    get_exporter = _party("exporter")
+    get_importer = _party("importer")
+    get_consignee = _party("consignee")
+    get_broker = _party("broker")
+
+    @extend_schema_field(ShipmentSerializer)
+    def get_shipment(self, obj):
+        return ShipmentSerializer(obj).data
+
+    def get_draft(self, obj) -> bool:
+        return obj.status == Status.DRAFT
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        from .access import allowed_actions
+
+        request = self.context.get("request")
+        return [str(action) for action in allowed_actions(request.user, obj)] if request else []
+
+
+def prefetch_detail(queryset):
+    return queryset.select_related(
+        "exporting_authority", "importing_authority", "exporting_country", "importing_country"
+    ).prefetch_related(
+        "transits",
+        "items__substance",
+        "risk_signals",
+        "responses__authority",
+        "events__actor_authority",
+    )
+
+
+def prefetch_summary(queryset):
+    return queryset.select_related("exporting_authority", "importing_authority")
+
+
+# --- webhooks -------------------------------------------------------------------------
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text="An HTTPS address of your licensing system.")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices),
+        required=False,
+        max_length=len(WebhookEvent.values),
+        help_text="The events to receive; all of them if left out.",
+    )
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "active",
+            "consecutive_failures",
+            "failing_since",
+            "disabled_at",
+            "disabled_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "active": {"help_text": "False once disabled (by you, or after repeated failed deliveries)."},
+            "consecutive_failures": {"help_text": "Failed attempts since the last successful delivery."},
+        }
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        help_text="The signing secret. Shown in this response only: store it now.", read_only=True
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event = serializers.CharField()
+    reference = serializers.CharField(source="message.notification.reference")
+    message_id = serializers.IntegerField(help_text="The `id` in the delivered body.")
+    status = serializers.CharField(help_text="`pending`, `delivered` or `failed` (no more attempts).")
+    attempts = serializers.IntegerField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
