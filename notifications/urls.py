@@ -5,5 +5,18 @@ from . import views
 app_name = "notifications"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("list/", views.notification_list, name="list"),
+    path("new/", views.create, name="create"),
     path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/edit/", views.edit, name="edit"),
+    path("<str:reference>/send/", views.send, name="send"),
+    path("<str:reference>/delete/", views.delete, name="delete"),
+    path("<str:reference>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<str:reference>/reply/", views.reply, name="reply"),
+    path("<str:reference>/answer/", views.answer, name="answer"),
+    path("<str:reference>/withdraw/", views.withdraw, name="withdraw"),
+    path("<str:reference>/shares/", views.share, name="share"),
+    path("<str:reference>/shares/<slug:code>/revoke/", views.revoke_share, name="revoke_share"),
+    path("<str:reference>/attachments/", views.upload_attachment, name="upload_attachment"),
+    path("<str:reference>/attachments/<str:token>/", views.download_attachment, name="attachment"),
 ]

@@ -217,9 +217,80 @@ def seed_policies(report: SeedReport) -> None:
             report.updated.append(f"policy of {code}")
 
 
+def seed_notifications(report: SeedReport) -> None:
+    """A few notifications in every state, filed through the services so their timeline,
+    outbox and chase records are real. Only when the demo authorities have none yet; the
+    older ones are filed "in the past" (``now`` is passed in) so some are overdue."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from notifications import chasing, services
+    from notifications.models import Notification
+    from notifications.services import ItemData, NotificationData, PartyData
+
+    if Notification.objects.exists():
+        return
+    now = timezone.now()
+    officer = {
+        code: User.objects.get(username=f"{code.split('-')[0]}-officer")
+        for code in ("de-bopst", "in-ncb", "gh-fda", "nl-cibg")
+    }
+
+    def data(importing, when, *, substance="ephedrine", quantity="250.000", transit=()):
+        return NotificationData(
+            importing_country=importing,
+            exporter=PartyData("Rheinchemie Export GmbH", "Industriestrasse 1, 20095 Hamburg", "DE-EXP-2231"),
+            importer=PartyData("Coastal Pharmaceuticals Ltd", "12 Harbour Road", "IMP-7781"),
+            items=[ItemData(substance=substance, quantity=Decimal(quantity), unit="kg", packages="10 drums")],
+            point_of_exit="Hamburg",
+            point_of_entry="Tema",
+            mode_of_transport="sea",
+            expected_dispatch=(when + timedelta(days=20)).date(),
+            end_use="Manufacture of cough and cold medicines",
+            transit_countries=list(transit),
+            national_reference=f"EXP-{when:%Y%m%d}",
+        )
+
+    def filed(code, importing, days_ago, **kwargs):
+        when = now - timedelta(days=days_ago)
+        return services.file_notification(
+            actor=officer[code], data=data(importing, when, **kwargs), draft=False, now=when
+        ), when
+
+    awaiting, _when = filed("de-bopst", "GH", 2, transit=["NL"])
+    replied, when = filed("de-bopst", "IN", 12, substance="pseudoephedrine", quantity="80.000")
+    services.acknowledge(actor=officer["in-ncb"], notification=replied, now=when + timedelta(days=1))
+    services.respond(
+        actor=officer["in-ncb"], notification=replied, decision="no_objection", now=when + timedelta(days=3)
+    )
+    asked, when = filed("in-ncb", "DE", 5, substance="acetic-anhydride", quantity="1200.000")
+    services.respond(
+        actor=officer["de-bopst"],
+        notification=asked,
+        decision="information_requested",
+        comment="Please send the end-user declaration of the importer.",
+        now=when + timedelta(days=1),
+    )
+    objected, when = filed("nl-cibg", "GH", 20, substance="potassium-permanganate", quantity="500.000")
+    services.respond(
+        actor=officer["gh-fda"],
+        notification=objected,
+        decision="objection",
+        comment="The importer holds no valid licence.",
+        now=when + timedelta(days=4),
+    )
+    filed("de-bopst", "GH", 40, substance="safrole", quantity="20.000")  # never answered: overdue
+    filed("in-ncb", "GH", 25, quantity="40.000")  # never answered: overdue
+    services.file_notification(actor=officer["de-bopst"], data=data("IN", now), draft=True, now=now)
+    chasing.sweep(now=now)
+    report.created.append("demo notifications")
+
+
 # The steps, in order. Each takes the report (authorities and users made so far) and is
 # idempotent on its own.
-STEPS = (seed_authorities, seed_users, seed_policies)
+STEPS = (seed_authorities, seed_users, seed_policies, seed_notifications)
 
 
 @transaction.atomic
