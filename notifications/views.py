@@ -13,17 +13,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from authorities.models import Authority
+from authorities.models import Authority, Country
 
-from . import access, services
+from . import access, services, stats
 from .forms import (
     AnswerForm,
     AttachmentForm,
@@ -166,8 +167,31 @@ def notification_list(request):
 
 
 def _filing_page(request, filing, notification=None):
+    code = (filing.main["importing_country"].value() or "").upper()
+    country = Country.objects.filter(code=code).first() if code else None
     return render(
-        request, "notifications/form.html", {"filing": filing, "form": filing.main, "notification": notification}
+        request,
+        "notifications/form.html",
+        {
+            "filing": filing,
+            "form": filing.main,
+            "notification": notification,
+            "importing_signal": stats.country_signal(country, today=timezone.now().date()) if country else None,
+        },
+    )
+
+
+@login_required
+def country_signal(request, code):
+    """The importing country's silence record, regime and focal point, for the filing form
+    to show as soon as the exporter picks the country (aggregate figures, no notification)."""
+    country = get_object_or_404(Country, code=code.upper())
+    signal = stats.country_signal(country, today=timezone.now().date())
+    return JsonResponse(
+        {
+            **signal.as_json(),
+            "html": render_to_string("notifications/_country_signal.html", {"signal": signal}, request=request),
+        }
     )
 
 
@@ -327,6 +351,12 @@ def _detail_page(request, notification, **forms):
         )
     if can.get(Action.SUBMIT):
         context["send_reply_due"] = _reply_due_if_sent(notification, now)
+    if parties & {access.Party.EXPORTING, access.Party.INCB} and notification.status in (
+        Status.DRAFT,
+        *OPEN_STATUSES,
+    ):
+        # Whoever decides whether to ship, or follows silence up, sees the country's record.
+        context["importing_signal"] = stats.country_signal(notification.importing_country, today=now.date())
     return render(request, "notifications/detail.html", context)
 
 

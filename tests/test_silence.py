@@ -72,3 +72,29 @@ def test_a_national_officer_cannot_record_a_follow_up(cast, client):
     client.force_login(cast.importer_admin)
     assert client.post(f"/incb/follow-up/{silent.reference}/", {"channel": "phone"}).status_code == 404
     assert not FollowUp.objects.exists()
+
+
+def test_the_filing_form_and_the_notification_page_show_the_importing_countrys_silence(cast, client):
+    from django.utils import timezone
+
+    now = timezone.now()
+    for _ in range(3):
+        file(cast, now=now - timedelta(days=40))  # all three went unanswered
+    answered = file(cast, now=now - timedelta(days=40))
+    services.respond(
+        actor=cast.importer_officer, notification=answered, decision="no_objection", now=now - timedelta(days=39)
+    )
+    client.force_login(cast.exporter_officer)
+    signal = client.get("/notifications/countries/GH/signal.json").json()
+    assert (signal["due"], signal["silent"]) == (4, 3)
+    assert signal["sentence"] == "Ghana left 3 of its last 4 notifications unanswered by the due date (last 12 months)."
+    assert "never ship on silence" in signal["advice"]
+    assert signal["focal_point"]["email"] == "gh-fda@example.org"
+
+    current = file(cast, now=now)
+    page = client.get(f"/notifications/{current.reference}/").content.decode()
+    assert "Ghana left 3 of its last 4 notifications unanswered" in page
+    assert "gh-fda@example.org" in page
+    # The form shows it again when it is re-rendered with Ghana chosen.
+    form = client.post("/notifications/new/", {"importing_country": "GH", "action": "add_item"}).content.decode()
+    assert "Ghana left 3 of its last 4 notifications unanswered" in form

@@ -103,4 +103,21 @@
       hint.textContent = byCountry[country.value] || byCountry[""];
     });
   }
+
+  /* The importing country's silence record, as soon as it is picked. */
+  var signalBox = document.getElementById("importing-signal");
+  var countrySelect = document.getElementById("id_importing_country");
+  if (signalBox && countrySelect && window.fetch) {
+    countrySelect.addEventListener("change", function () {
+      if (!countrySelect.value) {
+        signalBox.innerHTML = "";
+        return;
+      }
+      var url = signalBox.dataset.url.replace("XX", encodeURIComponent(countrySelect.value));
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { signalBox.innerHTML = data ? data.html : ""; })
+        .catch(function () { signalBox.innerHTML = ""; });
+    });
+  }
 })();
