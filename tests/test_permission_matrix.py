@@ -1,0 +1,273 @@
+"""The permission matrix: every principal × every notification endpoint × every state,
+checked against ``allowed``, an oracle written from the rules in
+../shared/guides/reliability-security.md and ../shared/spec/domain.md — not from the code.
+
+A new notification endpoint (web route or API action) without a row here fails
+``test_every_endpoint_has_a_row_in_the_matrix``."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+
+from accounts.services import create_api_client
+from notifications import services
+from notifications.api import NotificationViewSet
+from tests.api_helpers import bearer, token_for
+from tests.factories import file
+
+STATES = ["draft", "awaiting_reply", "information_requested", "no_objection", "withdrawn"]
+FINAL = {"no_objection"}
+OPEN = {"awaiting_reply", "information_requested"}
+
+# principal -> (authority side, may act (officer), kind)
+PRINCIPALS = {
+    "exporter_officer": ("exporting", True, "person"),
+    "exporter_viewer": ("exporting", False, "person"),
+    "importer_officer": ("importing", True, "person"),
+    "importer_viewer": ("importing", False, "person"),
+    "transit_officer": ("transit", True, "person"),
+    "outsider_officer": ("outsider", True, "person"),
+    "incb_reviewer": ("incb", False, "person"),
+    "deactivated": ("exporting", True, "deactivated"),
+    "anonymous": (None, False, "anonymous"),
+    "exporter_client": ("exporting", True, "client"),
+    "importer_client": ("importing", True, "client"),
+    "transit_client": ("transit", True, "client"),
+    "outsider_client": ("outsider", True, "client"),
+    "incb_client": ("incb", False, "client"),
+}
+
+# action -> (the side that may take it, the states it may be taken in)
+ACTIONS = {
+    "submit": ("exporting", {"draft"}),
+    "acknowledge": ("importing", {"awaiting_reply", "information_requested", "no_objection"}),
+    "respond": ("importing", OPEN),
+    "provide_information": ("exporting", {"information_requested"}),
+    "withdraw": ("exporting", OPEN),
+}
+
+
+SCOPE_NEEDED = {
+    "detail": "notifications:read",
+    "submit": "notifications:write",
+    "provide_information": "notifications:write",
+    "withdraw": "notifications:write",
+    "acknowledge": "notifications:respond",
+    "respond": "notifications:respond",
+}
+
+
+def scopes_held(side) -> set[str]:
+    """By default a client holds every scope its authority may: INCB reads only."""
+    if side == "incb":
+        return {"notifications:read", "statistics:read"}
+    return set(SCOPE_NEEDED.values()) | {"statistics:read"}
+
+
+def visible(side, state) -> bool:
+    """The rules: the exporter sees its own, drafts included; once sent, the importing
+    and transit countries and INCB see it; nobody else ever does."""
+    if side == "exporting":
+        return True
+    return side in {"importing", "transit", "incb"} and state != "draft"
+
+
+def allowed(principal, endpoint, state) -> str:
+    """'unauthenticated', 'hidden' (404), 'denied' (403), 'conflict' (409) or 'ok'."""
+    side, can_act, kind = PRINCIPALS[principal]
+    if kind in {"anonymous", "deactivated"}:
+        return "unauthenticated"
+    if kind == "client" and SCOPE_NEEDED[endpoint] not in scopes_held(side):
+        # Checked before the notification is looked up, so it reveals nothing about it.
+        return "denied"
+    if not visible(side, state):
+        return "hidden"
+    if endpoint == "detail":
+        return "ok"
+    action_side, states = ACTIONS[endpoint]
+    if side != action_side or not can_act:
+        return "denied"
+    return "ok" if state in states else "conflict"
+
+
+API_STATUS = {"unauthenticated": {401}, "hidden": {404}, "denied": {403}, "conflict": {409}, "ok": {200}}
+
+BODIES = {
+    "respond": {"decision": "no_objection", "comment": ""},
+    "provide_information": {"comment": "The plant is in Tema."},
+    "withdraw": {"reason": "Order cancelled."},
+}
+
+
+def in_state(cast, state):
+    now = timezone.now()
+    n = file(cast, now=now, draft=state == "draft")
+    if state == "information_requested":
+        services.respond(
+            actor=cast.importer_officer, notification=n, decision="information_requested", comment="?", now=now
+        )
+    elif state == "no_objection":
+        services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=now)
+    elif state == "withdrawn":
+        services.withdraw(actor=cast.exporter_officer, notification=n, reason="x", now=now)
+    n.refresh_from_db()
+    assert n.status == state
+    return n
+
+
+@dataclass
+class Caller:
+    headers: dict
+    person: object = None
+
+
+def caller_for(principal, cast, client) -> Caller:
+    side, _can_act, kind = PRINCIPALS[principal]
+    authority = {
+        "exporting": cast.exporter,
+        "importing": cast.importer,
+        "transit": cast.transit,
+        "outsider": cast.outsider,
+        "incb": cast.incb,
+    }.get(side)
+    if kind == "client":
+        return Caller(headers=bearer(token_for(client, authority)))
+    if kind == "anonymous":
+        return Caller(headers={})
+    if kind == "deactivated":
+        person = cast.exporter_officer
+        client.force_login(person)
+        person.is_active = False
+        person.save(update_fields=["is_active"])
+        return Caller(headers={}, person=person)
+    person = {
+        "exporter_officer": cast.exporter_officer,
+        "exporter_viewer": cast.exporter_viewer,
+        "importer_officer": cast.importer_officer,
+        "importer_viewer": cast.importer_viewer,
+        "transit_officer": cast.transit_officer,
+        "outsider_officer": cast.outsider_officer,
+        "incb_reviewer": cast.incb_reviewer,
+    }[principal]
+    client.force_login(person)
+    return Caller(headers={}, person=person)
+
+
+API_ENDPOINTS = ["detail", *ACTIONS]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("principal", list(PRINCIPALS))
+def test_api_matrix(cast, client, principal, state):
+    n = in_state(cast, state)
+    caller = caller_for(principal, cast, client)
+    seen = {}
+    for endpoint in API_ENDPOINTS:
+        url = f"/api/v1/notifications/{n.reference}/"
+        if endpoint == "detail":
+            response = client.get(url, headers=caller.headers)
+        else:
+            response = client.post(
+                f"{url}{endpoint}/", BODIES.get(endpoint, {}), content_type="application/json", headers=caller.headers
+            )
+        expected = allowed(principal, endpoint, state)
+        seen[endpoint] = (response.status_code, expected)
+        assert response.status_code in API_STATUS[expected], (
+            endpoint,
+            response.status_code,
+            expected,
+            response.content,
+        )
+        if expected == "hidden":
+            missing = client.get("/api/v1/notifications/XX-2026-999999/", headers=caller.headers)
+            assert response.json() == missing.json(), "a hidden notification must look exactly like a missing one"
+        if expected == "ok" and endpoint != "detail":
+            n = in_state(cast, state)  # the action changed it: the next endpoint starts from the same state
+    # The list shows exactly what the detail shows.
+    listed = client.get("/api/v1/notifications/", headers=caller.headers)
+    if allowed(principal, "detail", state) == "unauthenticated":
+        assert listed.status_code == 401
+    else:
+        references = {row["reference"] for row in listed.json()["results"]}
+        assert (n.reference in references) == (allowed(principal, "detail", state) == "ok")
+
+
+# Web routes of the notifications app that act on one notification, with how to call them.
+PAGE_CALLS = {
+    "detail": ("get", "detail", {}),
+    "edit": ("get", "submit", {}),  # editing a draft: the exporting officer's, drafts only
+    "send": ("get", "submit", {}),
+    "delete": ("get", "submit", {}),
+    "acknowledge": ("post", "acknowledge", {}),
+    "reply": ("get", "respond", {}),
+    "answer": ("post", "provide_information", {"comment": ""}),
+    "withdraw": ("get", "withdraw", {}),
+    "share": ("post", "withdraw", {"authority": ""}),  # sharing: the exporting officer, once sent
+    "attachment": ("get", "detail", {}),
+}
+PAGE_EXTRA_ARGS = {"attachment": ["nonexistent"]}
+# Page routes covered elsewhere, with the reason (a route missing from both lists fails).
+PAGES_COVERED_ELSEWHERE = {
+    "dashboard": "lists only visible notifications: tests/test_notification_pages.py",
+    "list": "filters visible_notifications: tests/test_notification_pages.py",
+    "create": "files for the user's own authority: tests/test_notification_pages.py",
+    "country_signal": "aggregate figures about a country, no notification: tests/test_silence.py",
+    "revoke_share": "exporter only: tests/test_notification_pages.py (share and revoke)",
+    "upload_attachment": "exporter only: tests/test_notification_pages.py (attachments)",
+}
+
+
+def page_expectation(principal, rule_endpoint, state, route):
+    expected = allowed(principal, rule_endpoint, state)
+    if route in {"edit", "delete", "send"} and expected == "ok" and state != "draft":
+        return "conflict"
+    if route == "share" and expected in {"ok", "conflict"}:
+        return "ok" if state != "draft" else "conflict"
+    return expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("principal", [p for p, (_s, _a, kind) in PRINCIPALS.items() if kind != "client"])
+def test_page_matrix(cast, client, principal, state):
+    n = in_state(cast, state)
+    caller_for(principal, cast, client)
+    for route, (method, rule_endpoint, data) in PAGE_CALLS.items():
+        url = reverse(f"notifications:{route}", args=[n.reference, *PAGE_EXTRA_ARGS.get(route, [])])
+        response = getattr(client, method)(url, data)
+        expected = page_expectation(principal, rule_endpoint, state, route)
+        status = response.status_code
+        if expected == "unauthenticated":
+            assert status == 302 and "/accounts/login/" in response["Location"], (route, status)
+        elif expected == "hidden":
+            assert status == 404, (route, status)
+        elif expected == "denied":
+            assert status == 403, (route, status)
+        elif route == "attachment":
+            assert status == 404, (route, status)  # visible, but no such attachment
+        else:
+            # Allowed, or refused for its state with a message: a page, never an error.
+            assert status in {200, 302}, (route, status, expected)
+
+
+def test_every_endpoint_has_a_row_in_the_matrix():
+    resolver = get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if getattr(pattern, "namespace", None) == "notifications":
+            names |= {p.name for p in pattern.url_patterns}
+    assert names == set(PAGE_CALLS) | set(PAGES_COVERED_ELSEWHERE), names ^ (
+        set(PAGE_CALLS) | set(PAGES_COVERED_ELSEWHERE)
+    )
+    api_actions = {name for name in dir(NotificationViewSet) if hasattr(getattr(NotificationViewSet, name), "mapping")}
+    assert api_actions == set(ACTIONS), api_actions ^ set(ACTIONS)
+
+
+def test_api_clients_are_bound_to_their_authority(cast, db):
+    """The matrix's clients act for their authority only: a client of the outsider never
+    sees the exporter's notification, whatever scopes it holds."""
+    client_row, _id, _secret = create_api_client(authority=cast.outsider, name="FR system")
+    assert client_row.service_user.authority == cast.outsider
