@@ -1,9 +1,11 @@
 """Every path of REST API v1 (../shared/spec/api-v1.md); the apps provide the views."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from authorities import api as authorities_api
 from notifications import api as notifications_api
+from notifications.timeliness_api import TimelinessView
 
 from . import api_schema  # noqa: F401 - registers the OAuth 2.0 scheme for the OpenAPI schema
 
@@ -14,4 +16,6 @@ router.register("authorities", authorities_api.AuthorityViewSet, basename="autho
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("webhooks", notifications_api.WebhookEndpointViewSet, basename="webhook")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + [
+    path("timeliness/", TimelinessView.as_view(), name="timeliness"),
+]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("authorities/", include("authorities.urls")),
     path("notifications/", include("notifications.urls")),
     path("incb/follow-up/", include("notifications.followup_urls")),
+    path("timeliness/", include("notifications.timeliness_urls")),
     path("webhooks/", include("notifications.webhook_urls")),
     path("api/v1/", include("pen_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

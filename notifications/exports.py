@@ -1,0 +1,121 @@
+"""The timeliness table as CSV and XLSX (openpyxl), for INCB's reports.
+
+Both state the period, the exporting-country filter and when they were generated, above
+the table; the XLSX adds a second sheet with the definitions. Rates are fractions between
+0 and 1 (formatted as percentages in the XLSX), empty when nothing was due; days are
+decimals, empty when nothing was answered."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+
+from .stats import COLUMNS, DEFINITIONS, CountryFigures
+
+
+@dataclass
+class ExportContext:
+    period_from: date
+    period_to: date
+    period_label: str
+    generated_at: datetime
+    exporting_country: str = ""
+    exporting_country_name: str = ""
+
+    def preamble(self) -> list[tuple[str, str]]:
+        exporting = (
+            f"{self.exporting_country_name} ({self.exporting_country})".strip()
+            if self.exporting_country
+            else _("All exporting countries")
+        )
+        return [
+            (_("Report"), _("PEN Portal: timeliness of replies to pre-export notifications, by importing country")),
+            (_("Period"), self.period_label),
+            (_("Reply due from"), self.period_from.isoformat()),
+            (_("Reply due to"), self.period_to.isoformat()),
+            (_("Exporting country"), exporting),
+            (_("Generated at"), self.generated_at.isoformat(timespec="seconds")),
+        ]
+
+
+def _safe(value):
+    """Text that a spreadsheet would take for a formula is quoted (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _value(row: CountryFigures, attribute: str):
+    return getattr(row, attribute)
+
+
+def to_csv(rows: list[CountryFigures], context: ExportContext) -> str:
+    """Header rows (label, value), an empty row, then the table with a heading row."""
+    buffer = io.StringIO()
+    # The byte-order mark tells spreadsheet programs the file is UTF-8 (country names).
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for label, value in context.preamble():
+        writer.writerow([_safe(str(label)), _safe(str(value))])
+    writer.writerow([])
+    writer.writerow([str(label) for _attribute, label, _kind in COLUMNS])
+    for row in rows:
+        writer.writerow(["" if _value(row, a) is None else _safe(_value(row, a)) for a, _label, _kind in COLUMNS])
+    return buffer.getvalue()
+
+
+def to_xlsx(rows: list[CountryFigures], context: ExportContext) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Timeliness")
+    bold = Font(bold=True)
+    sheet.append([str(context.preamble()[0][1])])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in context.preamble()[1:]:
+        sheet.append([str(label), str(value)])
+        sheet.cell(row=sheet.max_row, column=1).font = bold
+    sheet.append([])
+    heading_row = sheet.max_row + 1
+    sheet.append([str(label) for _attribute, label, _kind in COLUMNS])
+    fill = PatternFill("solid", fgColor="E8ECF0")
+    for cell in sheet[heading_row]:
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([_safe(_value(row, attribute)) for attribute, _label, _kind in COLUMNS])
+        for index, (_attribute, _label, kind) in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=index)
+            if kind == "rate":
+                cell.number_format = "0.0%"
+            elif kind == "days":
+                cell.number_format = "0.0"
+    sheet.freeze_panes = sheet.cell(row=heading_row + 1, column=3)
+    widths = {"text": 12, "count": 12, "rate": 12, "days": 14}
+    for index, (attribute, _label, kind) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = 28 if attribute == "country_name" else widths[kind]
+    sheet.column_dimensions["A"].width = 22
+
+    about = workbook.create_sheet(_("About"))
+    for label, value in context.preamble():
+        about.append([str(label), str(value)])
+        about.cell(row=about.max_row, column=1).font = bold
+    about.append([])
+    about.append([_("Definitions")])
+    about.cell(row=about.max_row, column=1).font = Font(bold=True, size=12)
+    for term, text in DEFINITIONS:
+        about.append([str(term), str(text)])
+        about.cell(row=about.max_row, column=1).font = bold
+        about.cell(row=about.max_row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = 100
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
