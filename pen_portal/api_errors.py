@@ -45,4 +45,8 @@ def exception_handler(exc, context):
         return Response(NOT_FOUND_BODY, status=status.HTTP_404_NOT_FOUND)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.ParseError):
+        # A body that is not JSON is bad input like any other: the same shape as field
+        # errors, so clients parse one 400 format (found by schemathesis).
+        exc = exceptions.ValidationError({"non_field_errors": [str(exc.detail)]})
     return drf_exception_handler(exc, context)

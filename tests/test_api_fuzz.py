@@ -1,0 +1,49 @@
+"""Schema fuzzing with schemathesis against /api/schema/, as an exporting, an importing
+and an INCB machine client: no server errors, no response that breaks the schema, and
+no endpoint that accepts missing credentials."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
+
+from pen_portal.wsgi import application
+from tests.api_helpers import token_for
+from tests.factories import file
+
+# Loaded when the module is collected: generating the schema touches no database.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture
+def principals(cast, client):
+    """Bearer headers of the exporting, the importing and the INCB client."""
+    from django.utils import timezone
+
+    file(cast, now=timezone.now())  # something to find, act on and list
+    return {
+        name: {"Authorization": f"Bearer {token_for(client, getattr(cast, name))}"}
+        for name in ("exporter", "importer", "incb")
+    }
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_the_api_honours_its_schema(case, principals):
+    for headers in principals.values():
+        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance, ignored_auth])
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_a_400_with_the_field_error_shape(cast, client):
+    headers = {"Authorization": f"Bearer {token_for(client, cast.exporter)}"}
+    response = client.post("/api/v1/notifications/", b"\xdf\x14", content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+    assert "JSON parse error" in response.json()["non_field_errors"][0]
