@@ -1,7 +1,9 @@
 """A national licensing system plays the whole exchange over real HTTP (a live server and
 `requests`), as the README tells integrators to: token, reference data, file, list, detail,
-acknowledge, request information, answer, reply, withdraw; and every refusal the contract
+acknowledge, request information, answer, reply, withdraw, timeliness; and every refusal the contract
 promises (401, 403, 404, 409, 412, 422, 400 with nothing stored)."""
+
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -133,6 +135,20 @@ def test_a_licensing_system_files_and_the_importing_one_replies_over_http(live_s
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     assert Notification.objects.get(reference=second.json()["reference"]).withdrawn_at is not None
+
+    # Timeliness: the importing country's record as the exporter may see it (the countries
+    # it notifies), over a period that includes these due dates. Ghana answered the first
+    # notification on time; the withdrawn one, unanswered and withdrawn before its due
+    # date, is not counted.
+    today = date.today()
+    timeliness = exporter.get(
+        "/api/v1/timeliness/",
+        **{"from": (today - timedelta(days=30)).isoformat(), "to": (today + timedelta(days=90)).isoformat()},
+    )
+    assert timeliness.status_code == 200, timeliness.text
+    ghana = next(row for row in timeliness.json() if row["country"] == "GH")
+    assert (ghana["received"], ghana["replied"], ghana["replied_on_time"], ghana["on_time_rate"]) == (1, 1, 1, 1.0)
+    assert {row["country"] for row in timeliness.json()} <= {"DE", "GH"}
 
 
 def test_the_refusals_the_contract_promises_over_http(live_server, cast):

@@ -186,7 +186,7 @@ def test_two_concurrent_final_replies_leave_exactly_one(cast):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_filing_at_the_same_instant_get_different_references(cast):
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(20)
     references = []
 
     def go():
@@ -196,9 +196,9 @@ def test_two_officers_filing_at_the_same_instant_get_different_references(cast):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=go) for _ in range(4)]
+    threads = [threading.Thread(target=go) for _ in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(references) == [f"DE-2026-00000{i}" for i in range(1, 5)]
+    assert sorted(references) == [f"DE-2026-{i:06d}" for i in range(1, 21)]
