@@ -1,8 +1,9 @@
 """The fixed cast every test plays with.
 
 Germany (DE) exports, Ghana (GH) imports, the Netherlands (NL) is on the route, France
-(FR) is an outsider, and the INCB secretariat reviews. Each national authority has an
-officer, an administrator and a viewer."""
+(FR) is an outsider, Belgium (BE) an outsider the exporter may share a notification with,
+and the INCB secretariat reviews. National authorities have an officer and, for the
+main parties, an administrator and a viewer."""
 
 import os
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Cast:
     importer: Authority
     transit: Authority
     outsider: Authority
+    shared: Authority
     incb: Authority
     exporter_officer: User
     exporter_admin: User
@@ -66,6 +68,7 @@ class Cast:
     transit_officer: User
     outsider_officer: User
     outsider_admin: User
+    shared_officer: User
     incb_reviewer: User
     incb_admin: User
 
@@ -87,12 +90,14 @@ def build_cast() -> Cast:
     importer = authority("gh-fda", "GH", "Food and Drugs Authority (GH)")
     transit = authority("nl-cibg", "NL", "Farmatec (NL)")
     outsider = authority("fr-ansm", "FR", "ANSM (FR)")
+    shared = authority("be-fagg", "BE", "FAGG (BE)")  # an outsider the exporter may share with
     incb = create_authority(code="incb", name="INCB secretariat", email="incb@example.org", incb=True)[0]
     return Cast(
         exporter=exporter,
         importer=importer,
         transit=transit,
         outsider=outsider,
+        shared=shared,
         incb=incb,
         exporter_officer=make_user("exp_officer", exporter, Role.OFFICER),
         exporter_admin=make_user("exp_admin", exporter, Role.ADMINISTRATOR),
@@ -103,6 +108,7 @@ def build_cast() -> Cast:
         transit_officer=make_user("transit_officer", transit, Role.OFFICER),
         outsider_officer=make_user("out_officer", outsider, Role.OFFICER),
         outsider_admin=make_user("out_admin", outsider, Role.ADMINISTRATOR),
+        shared_officer=make_user("shared_officer", shared, Role.OFFICER),
         incb_reviewer=make_user("incb_reviewer", incb, Role.REVIEWER),
         incb_admin=make_user("incb_admin", incb, Role.ADMINISTRATOR),
     )

@@ -57,7 +57,7 @@ def test_the_directory_lists_authorities_under_their_country(officer, cast):
     assert response.status_code == 200
     html = response.content.decode()
     headings = re.findall(r'<h2 id="country-(\w\w)">', html)
-    assert headings == ["FR", "DE", "GH", "NL"]  # by country name: France, Germany, Ghana, Netherlands
+    assert headings == ["BE", "FR", "DE", "GH", "NL"]  # by country name: Belgium, France, Germany, Ghana, Netherlands
     ghana = html[html.index('id="country-GH"') : html.index('id="country-NL"')]
     assert "Food and Drugs Authority (GH)" in ghana and "Narcotics Control Commission (GH)" in ghana
     assert '<a href="mailto:gh-fda@example.org">' in ghana

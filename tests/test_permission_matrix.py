@@ -29,6 +29,7 @@ PRINCIPALS = {
     "importer_viewer": ("importing", False, "person"),
     "transit_officer": ("transit", True, "person"),
     "outsider_officer": ("outsider", True, "person"),
+    "shared_officer": ("shared", True, "person"),  # an outsider the exporter shared it with
     "incb_reviewer": ("incb", False, "person"),
     "deactivated": ("exporting", True, "deactivated"),
     "anonymous": (None, False, "anonymous"),
@@ -71,7 +72,7 @@ def visible(side, state) -> bool:
     and transit countries and INCB see it; nobody else ever does."""
     if side == "exporting":
         return True
-    return side in {"importing", "transit", "incb"} and state != "draft"
+    return side in {"importing", "transit", "shared", "incb"} and state != "draft"
 
 
 def allowed(principal, endpoint, state) -> str:
@@ -112,6 +113,9 @@ def in_state(cast, state):
         services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=now)
     elif state == "withdrawn":
         services.withdraw(actor=cast.exporter_officer, notification=n, reason="x", now=now)
+    if state != "draft":
+        # Shared with one authority (the "shared" principal's); drafts cannot be shared.
+        services.share(actor=cast.exporter_officer, notification=n, authority=cast.shared, now=now)
     n.refresh_from_db()
     assert n.status == state
     return n
@@ -130,6 +134,7 @@ def caller_for(principal, cast, client) -> Caller:
         "importing": cast.importer,
         "transit": cast.transit,
         "outsider": cast.outsider,
+        "shared": cast.shared,
         "incb": cast.incb,
     }.get(side)
     if kind == "client":
@@ -149,6 +154,7 @@ def caller_for(principal, cast, client) -> Caller:
         "importer_viewer": cast.importer_viewer,
         "transit_officer": cast.transit_officer,
         "outsider_officer": cast.outsider_officer,
+        "shared_officer": cast.shared_officer,
         "incb_reviewer": cast.incb_reviewer,
     }[principal]
     client.force_login(person)

@@ -108,7 +108,7 @@ def test_countries_filter_by_article_12_10a(api, cast):
 def test_the_directory_of_authorities(api, cast):
     rows = {row["code"]: row for row in results(api.get("/api/v1/authorities/"))}
 
-    assert set(rows) == {"de-bopst", "gh-fda", "nl-cibg", "fr-ansm", "incb"}
+    assert set(rows) == {"de-bopst", "gh-fda", "nl-cibg", "fr-ansm", "be-fagg", "incb"}
     gh = rows["gh-fda"]
     assert {key: gh[key] for key in ["code", "name", "country", "email", "is_focal_point"]} == {
         "code": "gh-fda",
