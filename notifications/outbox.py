@@ -24,6 +24,7 @@ RECIPIENTS = {
 }
 
 SUBJECTS = {
+    "notification.transit": _("Pre-export notification %(ref)s: a shipment will pass through your country"),
     "notification.received": _("Pre-export notification %(ref)s awaits your reply"),
     "notification.withdrawn": _("Pre-export notification %(ref)s was withdrawn"),
     "notification.acknowledged": _("Pre-export notification %(ref)s: receipt acknowledged"),
@@ -51,6 +52,15 @@ def recipients_for(message: OutboxMessage) -> list[str]:
         return [notification.importing_authority.email]
     if side == "exporting":
         return [notification.exporting_authority.email]
+    if side == "transit":
+        # The focal points of the countries on the route (read-only parties).
+        from authorities.models import Authority
+
+        return list(
+            Authority.objects.filter(
+                is_focal_point=True, country_id__in=notification.transits.values("country_id")
+            ).values_list("email", flat=True)
+        )
     if side == "both":
         return [notification.importing_authority.email, notification.exporting_authority.email]
     return []

@@ -403,6 +403,8 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
     from .outbox import emit
 
     emit(notification, "notification.received", now=now)
+    if notification.transits.exists():
+        emit(notification, "notification.transit", now=now, payload={"to": "transit"})
     return notification
 
 
@@ -558,7 +560,12 @@ def provide_information(
     )
     from .outbox import emit
 
-    emit(notification, "notification.received", now=now)
+    emit(
+        notification,
+        "notification.received",
+        now=now,
+        payload={"subject": _("Pre-export notification %(ref)s: the exporting authority answered your question")},
+    )
     return notification
 
 

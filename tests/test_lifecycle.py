@@ -202,3 +202,31 @@ def test_two_officers_filing_at_the_same_instant_get_different_references(cast):
     for t in threads:
         t.join()
     assert sorted(references) == [f"DE-2026-{i:06d}" for i in range(1, 21)]
+
+
+def test_mails_name_the_reference_and_link_but_carry_no_content(cast, mailoutbox):
+    from notifications.models import OutboxMessage
+    from notifications.outbox import dispatch
+
+    n = file(cast, now=NOW)
+    services.respond(
+        actor=cast.importer_officer, notification=n, decision="information_requested", comment="Plant?", now=NOW
+    )
+    services.provide_information(actor=cast.exporter_officer, notification=n, comment="Tema", now=NOW)
+    for message in OutboxMessage.objects.order_by("pk"):
+        assert dispatch(message.pk, now=NOW)
+    sent = [(m.to, m.subject) for m in mailoutbox]
+    assert sent == [
+        (["gh-fda@example.org"], f"Pre-export notification {n.reference} awaits your reply"),
+        (["nl-cibg@example.org"], f"Pre-export notification {n.reference}: a shipment will pass through your country"),
+        (["de-bopst@example.org"], f"Pre-export notification {n.reference}: information requested"),
+        (
+            ["gh-fda@example.org"],
+            f"Pre-export notification {n.reference}: the exporting authority answered your question",
+        ),
+    ]
+    for mail in mailoutbox:
+        assert f"/notifications/{n.reference}/" in mail.body
+        assert "Accra Pharma" not in mail.body and "250" not in mail.body and "Tema" not in mail.body
+    # Each message is sent once, whatever the number of dispatches.
+    assert not any(dispatch(m.pk, now=NOW) for m in OutboxMessage.objects.all())
