@@ -1,5 +1,8 @@
 """The notification story in headless Chromium: an exporter files through the real form
-(two items, a transit country, review, send with confirmation), the importer replies.
+(two items, a transit country, review, send with confirmation); the importer sees it on
+the dashboard, acknowledges, asks for information; the exporter answers and attaches the
+permit; the transit authority reads it only; an outsider gets 404 on the page and the
+attachment; the importer objects.
 The screenshots in docs/screenshots/ are taken here."""
 
 from datetime import timedelta
@@ -106,6 +109,56 @@ def test_an_exporter_files_and_sends_and_the_importer_replies(page, live_server,
     assert notification.acknowledged_at is not None
     screenshot(page, "notification")
 
+    # The importer asks a question; the reply clock stops.
+    page.get_by_label("Request information from the exporting authority (stops the reply clock)").check()
+    page.get_by_label("Comment").fill("Which plant will receive the pseudoephedrine preparation?")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("networkidle")
+    notification.refresh_from_db()
+    assert notification.status == Status.INFORMATION_REQUESTED
+    logout(page)
+
+    # The exporter answers it, and attaches the import permit.
+    login(page, live_server, "exp_officer", PASSWORD)
+    page.goto(f"{live_server.url}/notifications/{notification.reference}/")
+    page.get_by_label("Your answer").fill("Plant 3 of Accra Pharma, Spintex Road.")
+    page.get_by_role("button", name="Send the answer").click()
+    page.wait_for_load_state("networkidle")
+    notification.refresh_from_db()
+    assert notification.status == Status.AWAITING_REPLY
+    permit = SCREENSHOTS.parent / "permit-for-test.pdf"
+    permit.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    try:
+        page.set_input_files("#id_file", str(permit))
+        page.get_by_role("button", name="Attach the file").click()
+        page.wait_for_load_state("networkidle")
+    finally:
+        permit.unlink()
+    attachment = notification.attachments.get()
+    logout(page)
+
+    # The transit authority reads it and can do nothing to it.
+    login(page, live_server, "transit_officer", PASSWORD)
+    page.goto(f"{live_server.url}/notifications/{notification.reference}/")
+    assert page.get_by_role("heading", name=notification.reference).is_visible()
+    assert "Your country is on the route of this shipment" in page.content()
+    assert page.get_by_role("button", name="Continue").count() == 0
+    assert page.get_by_role("button", name="Acknowledge receipt").count() == 0
+    logout(page)
+
+    # An outsider is not even told it exists: 404 on the page and on its attachment.
+    login(page, live_server, "out_officer", PASSWORD)
+    assert page.goto(f"{live_server.url}/notifications/{notification.reference}/").status == 404
+    assert (
+        page.goto(f"{live_server.url}/notifications/{notification.reference}/attachments/{attachment.token}/").status
+        == 404
+    )
+    page.goto(f"{live_server.url}/notifications/")  # the 404 page has no navigation to log out from
+    logout(page)
+
+    # The importer, answered, objects.
+    login(page, live_server, "imp_officer", PASSWORD)
+    page.goto(f"{live_server.url}/notifications/{notification.reference}/")
     page.get_by_label("Objection: the export should not proceed").check()
     page.get_by_label("Comment").fill(
         "The importer's licence does not cover pseudoephedrine preparations. Please do not ship."
