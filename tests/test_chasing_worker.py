@@ -63,3 +63,39 @@ def test_a_real_worker_chases_the_silent_notification_only_and_once(cast, worker
     time.sleep(2)
     assert ChaseRecord.objects.count() == 2
     assert len(mail.outbox) == 2
+
+
+def test_a_real_worker_fires_each_step_at_its_time_pauses_on_a_question_and_words_tacit_consent(cast, worker):
+    cast.importer.country.reply_regime = "tacit_consent"
+    cast.importer.country.save()
+    chased = file(cast, now=NOW)
+    asked = file(cast, now=NOW)
+    services.respond(
+        actor=cast.importer_officer, notification=asked, decision="information_requested", comment="?", now=NOW
+    )
+    assert wait_for(lambda: not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists())
+    mail.outbox.clear()
+
+    def steps(n):
+        return list(ChaseRecord.objects.filter(notification=n).values_list("step", flat=True))
+
+    # Just before the reminder is due: nothing. At its time: the reminder, once.
+    chase_sweep.delay(at=(DEADLINE - timedelta(days=3, seconds=1)).isoformat())
+    chase_sweep.delay(at=(DEADLINE - timedelta(days=3)).isoformat())
+    assert wait_for(lambda: steps(chased) == [1])
+    chase_sweep.delay(at=(DEADLINE - timedelta(days=2)).isoformat())
+    assert wait_for(lambda: len(mail.outbox) == 1)
+    assert mail.outbox[0].subject == f"Reminder: pre-export notification {chased.reference} is due 2026-03-17"
+
+    # At the deadline: overdue, with the tacit-consent wording to the exporter.
+    chase_sweep.delay(at=DEADLINE.isoformat())
+    assert wait_for(lambda: len(mail.outbox) == 3)
+    assert steps(chased) == [1, 2]
+    to_exporter = next(m for m in mail.outbox if m.to == ["de-bopst@example.org"])
+    assert "treats silence as consent; the silence is still recorded" in to_exporter.body
+    # The notification with an open question was paused all along, and nothing was sent
+    # twice (the sweep between the reminder and the deadline did nothing).
+    time.sleep(1)
+    assert steps(asked) == []
+    assert len(mail.outbox) == 3
+    assert ChaseRecord.objects.count() == 2
