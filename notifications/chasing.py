@@ -3,9 +3,13 @@
 A notification's reply deadline is the end of its ``reply_due`` day (UTC). The ladder's
 steps are offsets from that instant, configurable in settings.CHASE_LADDER."""
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LADDER = (
     # (step number, name, offset from the reply deadline)
@@ -32,8 +36,16 @@ def step_due_at(reply_due: date, step: int) -> datetime | None:
     return None
 
 
+def next_chase_at(reply_due: date, after_step: int) -> datetime | None:
+    """When the first step after ``after_step`` falls due (None: the ladder is done)."""
+    for number, _name, offset in ladder():
+        if number > after_step:
+            return reply_deadline(reply_due) + offset
+    return None
+
+
 def first_chase_at(reply_due: date) -> datetime:
-    return step_due_at(reply_due, ladder()[0][0])
+    return next_chase_at(reply_due, 0)
 
 
 # --- the sweep --------------------------------------------------------------------------
@@ -203,7 +215,12 @@ def sweep(*, now, batch: int = 500) -> dict:
     while True:
         rows = candidates(now=now, after=after, batch=batch)
         for _at, pk in rows:
-            steps += len(chase_one(pk, now=now))
+            try:
+                steps += len(chase_one(pk, now=now))
+            except IntegrityError:
+                # A step already recorded for this row (its state disagrees with its chase
+                # records): leave it, say so, and go on, so one row never stalls the sweep.
+                logger.exception("chase sweep: notification %s skipped", pk)
             processed += 1
         if len(rows) < batch:
             break

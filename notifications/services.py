@@ -530,7 +530,7 @@ def provide_information(
     open_for = now - notification.information_requested_at
     shift = timedelta(days=math.ceil(open_for / timedelta(days=1)))
     new_due = notification.reply_due + shift
-    from .chasing import first_chase_at
+    from .chasing import next_chase_at
 
     notification = _transition(
         notification,
@@ -539,8 +539,9 @@ def provide_information(
         expected_version=expected_version,
         reply_due=new_due,
         information_requested_at=None,
-        next_chase_at=first_chase_at(new_due),
-        chase_step=0,
+        # The ladder resumes after the steps already taken, against the new due date:
+        # each step still happens once per notification (a reminder is not sent twice).
+        next_chase_at=next_chase_at(new_due, notification.chase_step),
     )
     Response.objects.create(
         notification=notification,

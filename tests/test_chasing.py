@@ -137,3 +137,22 @@ def test_the_sweep_works_in_batches_and_misses_none(cast):
     result = chasing.sweep(now=DEADLINE, batch=3)
     assert result == {"candidates": 7, "steps": 14}
     assert all(steps_of(n) == [1, 2] for n in notifications)
+
+
+def test_after_a_reminder_a_question_and_its_answer_the_ladder_resumes_without_repeating(cast):
+    n = file(cast, now=NOW)
+    chasing.sweep(now=DEADLINE - timedelta(days=3))  # the reminder
+    asked = DEADLINE - timedelta(days=2)
+    services.respond(
+        actor=cast.importer_officer, notification=n, decision="information_requested", comment="?", now=asked
+    )
+    services.provide_information(
+        actor=cast.exporter_officer, notification=n, comment="!", now=asked + timedelta(days=2)
+    )
+    n.refresh_from_db()
+    new_deadline = chasing.reply_deadline(n.reply_due)
+    assert new_deadline == DEADLINE + timedelta(days=2)
+    assert n.next_chase_at == new_deadline  # the overdue step; the reminder is not repeated
+    assert chasing.sweep(now=new_deadline - timedelta(days=3))["steps"] == 0
+    assert chasing.sweep(now=new_deadline)["steps"] == 1
+    assert steps_of(n) == [1, 2]
