@@ -7,7 +7,8 @@ authorities (read only), authorities the exporter shared it with (read only, a
 django-guardian object permission on the authority's group) and INCB staff (read only)
 see it. Anyone else gets the same 404 as for a reference that does not exist."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.lookups import In
 from django.http import Http404
 
 from accounts.models import Role
@@ -44,6 +45,22 @@ def shared_with(authority) -> QuerySet:
     )
 
 
+class _IdIn(In):
+    """``id IN (subquery)``, written ``id = ANY(ARRAY(subquery))`` on PostgreSQL.
+
+    Beside the column conditions of visible_notifications, OR-ed, a subquery (EXISTS or
+    IN) can only be a filter tested row by row: PostgreSQL then walks a whole index or
+    table to fill a page (92 ms for a small importer's page of 50 at a million rows). An
+    array computed once is an index condition on the primary key, so every branch is an
+    index scan and the planner can combine them (BitmapOr) or still walk an ordering index
+    when that is cheaper (2 ms either way; docs/performance.md, tests/test_explain.py)."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
 def visible_notifications(user, *, role: str | None = None) -> QuerySet:
     """Every notification ``user`` may see; ``role`` narrows to one way of being a party."""
     authority = _acting_authority(user)
@@ -56,10 +73,9 @@ def visible_notifications(user, *, role: str | None = None) -> QuerySet:
     sent = ~Q(status=Status.DRAFT)
     exporting = Q(exporting_authority_id=authority.pk)
     importing = Q(importing_country_id=authority.country_id) & sent
-    transit = (
-        Q(Exists(TransitCountry.objects.filter(notification_id=OuterRef("pk"), country_id=authority.country_id))) & sent
-    )
-    shared = Q(Exists(shared_with(authority).filter(content_object_id=OuterRef("pk")))) & sent
+    routed = TransitCountry.objects.filter(country_id=authority.country_id).order_by().values("notification_id")
+    transit = Q(_IdIn(F("pk"), routed)) & sent
+    shared = Q(_IdIn(F("pk"), shared_with(authority).order_by().values("content_object_id"))) & sent
     by_role = {
         Party.EXPORTING: exporting,
         Party.IMPORTING: importing,
