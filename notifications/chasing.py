@@ -126,70 +126,101 @@ def _messages_for(notification, step: int, caught_up_overdue: bool) -> list[tupl
     return messages
 
 
-def chase_one(notification_id: int, *, now) -> list[int]:
-    """Record every chase step now due for one notification, exactly once. Returns the
-    steps recorded by this call (empty if another sweep got there first)."""
+def _plan(notification, now):
+    """The steps now due for one notification: (due steps with their instants, the latest
+    step reached, the next instant to look again)."""
+    steps = [
+        (number, step_due_at(notification.reply_due, number))
+        for number, _name, _offset in ladder()
+        if number > notification.chase_step
+    ]
+    due = [(number, at) for number, at in steps if at <= now]
+    later = [at for _number, at in steps if at > now]
+    latest = due[-1][0] if due else notification.chase_step
+    return due, latest, (later[0] if later else None)
+
+
+def chase_batch(ids: list[int], *, now) -> int:
+    """Record every chase step now due for these notifications, in one transaction.
+    Returns the number of steps recorded.
+
+    The rows are locked FOR UPDATE SKIP LOCKED: a second sweep running at the same time
+    (two beats, a redelivered task) skips them instead of waiting, and a reply or a
+    withdrawal waits for the batch to commit, then sees the new state. The writes are a
+    few multi-row statements; the unique constraints (one record per step, one outbox
+    message per recipient per step, one silence signal) still stand behind them. Messages
+    are enqueued after commit, one task per batch."""
     from django.db import transaction
 
+    from . import outbox
     from .models import ChaseRecord, Event, EventKind, Notification, RiskKind, RiskSignal, Status
-    from .outbox import emit
 
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_related("importing_country", "importing_authority", "exporting_authority")
-            .filter(pk=notification_id)
-            .first()
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("importing_country")
+            .only(
+                "reference",
+                "status",
+                "reply_due",
+                "chase_step",
+                "next_chase_at",
+                "importing_country__name",
+                "importing_country__reply_regime",
+                "importing_country__reply_period_days",
+                "importing_country__reply_period_kind",
+            )
+            .filter(pk__in=ids, next_chase_at__lte=now)
+            .order_by("pk")
         )
-        if notification is None or notification.next_chase_at is None or notification.next_chase_at > now:
-            return []
-        if notification.status != Status.AWAITING_REPLY or notification.reply_due is None:
-            # Nothing left to chase (the services clear the column; this is a safety net).
-            Notification.objects.filter(pk=notification.pk, next_chase_at=notification.next_chase_at).update(
-                next_chase_at=None
-            )
-            return []
-        steps = [
-            (number, step_due_at(notification.reply_due, number))
-            for number, _name, _offset in ladder()
-            if number > notification.chase_step
-        ]
-        due = [(number, at) for number, at in steps if at <= now]
-        later = [at for _number, at in steps if at > now]
-        following = later[0] if later else None
-        latest = due[-1][0] if due else notification.chase_step
-        # The claim: only the sweep that moves the row from the step it read may act.
-        claimed = Notification.objects.filter(
-            pk=notification.pk,
-            status=Status.AWAITING_REPLY,
-            chase_step=notification.chase_step,
-            next_chase_at=notification.next_chase_at,
-        ).update(chase_step=latest, next_chase_at=following)
-        if claimed != 1 or not due:
-            return []
-        for number, at in due:
-            ChaseRecord.objects.create(
-                notification=notification, step=number, due_at=at, recorded_at=now, messages_sent=number == latest
-            )
-            Event.objects.create(notification=notification, kind=getattr(EventKind, STEP_EVENTS[number].upper()), at=at)
-            if number == 2:
-                RiskSignal.objects.get_or_create(
-                    notification=notification,
-                    kind=RiskKind.SILENCE,
-                    defaults={
-                        "raised_at": at,
-                        "detail": f"No reply by {notification.reply_due.isoformat()}",
-                    },
+        changed, records, events, signals, messages = [], [], [], [], []
+        for notification in rows:
+            if notification.status != Status.AWAITING_REPLY or notification.reply_due is None:
+                # Nothing left to chase (the services clear the column; a safety net).
+                notification.next_chase_at = None
+                changed.append(notification)
+                continue
+            due, latest, following = _plan(notification, now)
+            notification.chase_step, notification.next_chase_at = latest, following
+            changed.append(notification)
+            for number, at in due:
+                records.append(
+                    ChaseRecord(
+                        notification=notification,
+                        step=number,
+                        due_at=at,
+                        recorded_at=now,
+                        messages_sent=number == latest,
+                    )
                 )
-        caught_up_overdue = any(number == 2 for number, _at in due)
-        for topic, side, subject, body in _messages_for(notification, latest, caught_up_overdue):
-            emit(
-                notification,
-                topic,
-                now=now,
-                payload={"to": side, "subject": subject.replace("%", "%%"), "body": body, "step": latest},
-                dedup_key=f"chase:{notification.pk}:{latest}:{side}",
-            )
-        return [number for number, _at in due]
+                events.append(
+                    Event(notification=notification, kind=getattr(EventKind, STEP_EVENTS[number].upper()), at=at)
+                )
+                if number == 2:
+                    signals.append(
+                        RiskSignal(
+                            notification=notification,
+                            kind=RiskKind.SILENCE,
+                            raised_at=at,
+                            detail=f"No reply by {notification.reply_due.isoformat()}",
+                        )
+                    )
+            caught_up_overdue = any(number == 2 for number, _at in due)
+            for topic, side, subject, body in _messages_for(notification, latest, caught_up_overdue) if due else []:
+                messages.append(
+                    (
+                        notification,
+                        topic,
+                        {"to": side, "subject": subject.replace("%", "%%"), "body": body, "step": latest},
+                        f"chase:{notification.pk}:{latest}:{side}",
+                    )
+                )
+        Notification.objects.bulk_update(changed, ["chase_step", "next_chase_at"])
+        ChaseRecord.objects.bulk_create(records)
+        Event.objects.bulk_create(events)
+        RiskSignal.objects.bulk_create(signals, ignore_conflicts=True)
+        outbox.emit_many(messages, now=now)
+    return len(records)
 
 
 def candidates(*, now, after=None, batch: int = 500):
@@ -208,20 +239,26 @@ def candidates(*, now, after=None, batch: int = 500):
 
 def sweep(*, now, batch: int = 500) -> dict:
     """Chase every notification due at ``now``, in bounded batches (memory flat in the
-    number of notifications), each in its own short transaction; messages leave through
-    the outbox after commit, never inside a transaction."""
+    number of notifications), each batch in its own short transaction; messages leave
+    through the outbox after commit, never inside a transaction. ``candidates`` counts the
+    rows looked at (a row another sweep holds is skipped and left to it)."""
     processed = steps = 0
     after = None
     while True:
         rows = candidates(now=now, after=after, batch=batch)
-        for _at, pk in rows:
-            try:
-                steps += len(chase_one(pk, now=now))
-            except IntegrityError:
-                # A step already recorded for this row (its state disagrees with its chase
-                # records): leave it, say so, and go on, so one row never stalls the sweep.
-                logger.exception("chase sweep: notification %s skipped", pk)
-            processed += 1
+        ids = [pk for _at, pk in rows]
+        try:
+            steps += chase_batch(ids, now=now)
+        except IntegrityError:
+            # A step already recorded for a row whose state disagrees with its records:
+            # chase this batch one by one, so that only the bad row is left (and logged)
+            # and it never stalls the sweep.
+            for pk in ids:
+                try:
+                    steps += chase_batch([pk], now=now)
+                except IntegrityError:
+                    logger.exception("chase sweep: notification %s skipped", pk)
+        processed += len(rows)
         if len(rows) < batch:
             break
         after = rows[-1]

@@ -45,6 +45,30 @@ def emit(
     return message
 
 
+def emit_many(messages, *, now) -> list[int]:
+    """Write many outbox rows at once: (notification, topic, payload, dedup_key) tuples,
+    in the caller's transaction. A row whose dedup key exists already is not written again.
+    One task sends the new ones after commit."""
+    if not messages:
+        return []
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(notification=n, topic=topic, payload=payload, created_at=now, dedup_key=key)
+            for n, topic, payload, key in messages
+        ],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        OutboxMessage.objects.filter(
+            dedup_key__in=[key for *_rest, key in messages], dispatched_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    from .tasks import dispatch_outbox_messages
+
+    transaction.on_commit(lambda: dispatch_outbox_messages.delay(ids))
+    return ids
+
+
 def recipients_for(message: OutboxMessage) -> list[str]:
     notification = message.notification
     side = message.payload.get("to") or RECIPIENTS.get(message.topic)

@@ -13,6 +13,13 @@ def dispatch_outbox_message(message_id: int) -> bool:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def dispatch_outbox_messages(message_ids: list[int]) -> int:
+    """A batch of outbox messages (the chase sweep's); each is claimed on its own, so a
+    redelivered batch sends nothing twice."""
+    return sum(outbox.dispatch(pk, now=timezone.now()) for pk in message_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def relay_outbox() -> int:
     return outbox.relay(now=timezone.now())
 
