@@ -159,6 +159,8 @@ class Notification(models.Model):
             models.Index(fields=["importing_country", "status", "-updated_at", "-id"], name="notif_inbox_changed"),
             models.Index(fields=["exporting_authority", "status", "-updated_at", "-id"], name="notif_outbox_changed"),
             models.Index(fields=["updated_at"], name="notif_updated"),
+            # Timeliness figures (notifications.stats): a period is a range of reply_due.
+            models.Index(fields=["reply_due"], name="notif_reply_due"),
             # The chase sweep: open notifications whose next chase instant has come.
             models.Index(
                 fields=["next_chase_at"],
