@@ -159,6 +159,20 @@ class Notification(models.Model):
             models.Index(fields=["importing_country", "status", "-updated_at", "-id"], name="notif_inbox_changed"),
             models.Index(fields=["exporting_authority", "status", "-updated_at", "-id"], name="notif_outbox_changed"),
             models.Index(fields=["updated_at"], name="notif_updated"),
+            # The exporter's dashboard (notifications.views._tiered_section): its open
+            # notifications of one status by due date.
+            models.Index(fields=["exporting_authority", "status", "reply_due"], name="notif_outbox_due"),
+            # The dashboard's recent replies, in each direction, newest first.
+            models.Index(
+                fields=["exporting_authority", "-replied_at"],
+                name="notif_outbox_replied",
+                condition=Q(replied_at__isnull=False),
+            ),
+            models.Index(
+                fields=["importing_country", "-replied_at"],
+                name="notif_inbox_replied",
+                condition=Q(replied_at__isnull=False),
+            ),
             # Timeliness figures (notifications.stats): a period is a range of reply_due.
             models.Index(fields=["reply_due"], name="notif_reply_due"),
             # The chase sweep: open notifications whose next chase instant has come.
