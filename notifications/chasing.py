@@ -237,11 +237,12 @@ def candidates(*, now, after=None, batch: int = 500):
     return list(query.order_by("next_chase_at", "pk").values_list("next_chase_at", "pk")[:batch])
 
 
-def sweep(*, now, batch: int = 500) -> dict:
+def sweep(*, now, batch: int | None = None) -> dict:
     """Chase every notification due at ``now``, in bounded batches (memory flat in the
     number of notifications), each batch in its own short transaction; messages leave
     through the outbox after commit, never inside a transaction. ``candidates`` counts the
     rows looked at (a row another sweep holds is skipped and left to it)."""
+    batch = batch or settings.CHASE_BATCH
     processed = steps = 0
     after = None
     while True:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from .models import Notification, OutboxMessage
 
 LEASE = timedelta(minutes=5)
+DISPATCH_CHUNK = 25
 
 # Who is told of each topic: never anyone who is not a party.
 RECIPIENTS = {
@@ -48,7 +49,7 @@ def emit(
 def emit_many(messages, *, now) -> list[int]:
     """Write many outbox rows at once: (notification, topic, payload, dedup_key) tuples,
     in the caller's transaction. A row whose dedup key exists already is not written again.
-    One task sends the new ones after commit."""
+    Tasks send the new ones after commit, a chunk each."""
     if not messages:
         return []
     OutboxMessage.objects.bulk_create(
@@ -65,7 +66,11 @@ def emit_many(messages, *, now) -> list[int]:
     )
     from .tasks import dispatch_outbox_messages
 
-    transaction.on_commit(lambda: dispatch_outbox_messages.delay(ids))
+    # Small chunks: few broker publishes, yet spread over every worker process (and a
+    # worker that dies holds only a chunk until the redelivery or the relay).
+    for start in range(0, len(ids), DISPATCH_CHUNK):
+        chunk = ids[start : start + DISPATCH_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: dispatch_outbox_messages.delay(chunk))
     return ids
 
 
@@ -125,9 +130,12 @@ def dispatch(message_id: int, *, now) -> bool:
     return True
 
 
-def relay(*, now, older_than=timedelta(minutes=2), batch=500) -> int:
+def relay(*, now, older_than: timedelta | None = None, batch=500) -> int:
     """Re-enqueue messages whose enqueue was lost (still undispatched after a while)."""
     from .tasks import dispatch_outbox_message
+
+    if older_than is None:
+        older_than = timedelta(seconds=settings.OUTBOX_RELAY_AFTER_SECONDS)
 
     ids = list(
         OutboxMessage.objects.filter(dispatched_at__isnull=True, created_at__lt=now - older_than)

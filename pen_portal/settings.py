@@ -255,10 +255,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CHASE_SWEEP_SECONDS = int(env("CHASE_SWEEP_SECONDS", "60"))
+# Notifications chased per transaction by the sweep (notifications.chasing.chase_batch).
+CHASE_BATCH = int(env("CHASE_BATCH", "500"))
+# The relay re-enqueues outbox messages still unsent this long after they were written
+# (their enqueue was lost, or the worker holding them died), every OUTBOX_RELAY_SECONDS.
+OUTBOX_RELAY_SECONDS = int(env("OUTBOX_RELAY_SECONDS", "60"))
+OUTBOX_RELAY_AFTER_SECONDS = int(env("OUTBOX_RELAY_AFTER_SECONDS", "120"))
 # name -> (task, every N seconds); read by pen_portal.celery for the one beat process.
 CELERY_PERIODIC_TASKS = {
     "chase-sweep": ("notifications.tasks.chase_sweep", CHASE_SWEEP_SECONDS),
-    "relay-outbox": ("notifications.tasks.relay_outbox", 60),
+    "relay-outbox": ("notifications.tasks.relay_outbox", OUTBOX_RELAY_SECONDS),
     "retry-webhook-deliveries": ("notifications.tasks.retry_webhook_deliveries", 60),
     "purge-idempotency-records": ("notifications.tasks.purge_idempotency_records", 3600),
 }

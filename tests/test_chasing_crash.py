@@ -89,7 +89,12 @@ def test_a_killed_worker_and_two_beats_still_chase_each_step_exactly_once(cast, 
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": redis_url,
         "CHASE_SWEEP_SECONDS": "1",
+        # Small batches, so the kill lands between two of the sweep's commits.
+        "CHASE_BATCH": "50",
         "CELERY_VISIBILITY_TIMEOUT": "5",
+        # The relay is the recovery path for messages a dead worker held: run it often.
+        "OUTBOX_RELAY_SECONDS": "5",
+        "OUTBOX_RELAY_AFTER_SECONDS": "10",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
     subprocess.run(
