@@ -276,17 +276,12 @@ def _percentile_annotations() -> dict:
 
 
 def _percentiles(base: QuerySet) -> dict[str, tuple[float | None, float | None]]:
+    """Median and 90th percentile per country where the database has no percentile
+    aggregate (SQLite, the embedded development database): interpolated the way
+    percentile_cont does, over the per-country values one query returns. On PostgreSQL
+    they come with the counts (``_percentile_annotations``)."""
     answered = base.filter(first_response_at__isnull=False, submitted_at__isnull=False)
     days = DaysBetween(F("first_response_at"), F("submitted_at"))
-    if connection.vendor == "postgresql":
-        rows = (
-            answered.values("importing_country_id")
-            .annotate(median=Percentile(days, 0.5), p90=Percentile(days, 0.9))
-            .values_list("importing_country_id", "median", "p90")
-        )
-        return {code: (_round(median), _round(p90)) for code, median, p90 in rows}
-    # SQLite (the embedded development database) has no percentile aggregate: interpolate
-    # the same way percentile_cont does over the per-country values it returns.
     values: dict[str, list[float]] = {}
     for code, value in answered.annotate(days=days).values_list("importing_country_id", "days"):
         values.setdefault(code, []).append(value)
