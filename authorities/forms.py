@@ -1,9 +1,11 @@
 """Forms of the authorities pages: they check the shape of the input; the services decide."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from pen_portal.forms import add_service_error, error_anchors
 
 from .models import Article12Tables, PeriodKind, ReplyRegime
 from .services import POLICY_FIELDS
@@ -47,18 +49,7 @@ class CountryPolicyForm(forms.Form):
         return cls(data=data, initial={field: getattr(country, field) for field in POLICY_FIELDS})
 
     def add_service_error(self, error: ValidationError):
-        """Show a service's ValidationError beside the fields it names (or above the form)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, messages in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)
+        add_service_error(self, error)
 
     def error_anchors(self):
-        """(anchor id, message) for the error summary; each links to its field."""
-        anchors = [("policy-form", message) for message in self.errors.get(NON_FIELD_ERRORS, [])]
-        for name, field in self.fields.items():
-            for message in self.errors.get(name, []):
-                anchor = self[name].auto_id + ("_0" if isinstance(field.widget, forms.RadioSelect) else "")
-                anchors.append((anchor, f"{field.label}: {message}"))
-        return anchors
+        return error_anchors(self, "policy-form")

@@ -6,12 +6,13 @@ field-keyed ValidationError is shown beside the fields it names."""
 from datetime import date
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from authorities.models import Authority, Country, PeriodKind, Schedule, Substance
+from pen_portal.forms import error_anchors
 
 from .access import Party
 from .models import Form, Item, ModeOfTransport, ResponseKind, Status, Unit
@@ -32,26 +33,6 @@ def overdue_filter(today: date) -> Q:
     """The rows ``Notification.is_overdue`` is true for: awaiting a reply after the due date
     (a request for information stops the clock, so it is never overdue)."""
     return Q(status=Status.AWAITING_REPLY, reply_due__lt=today)
-
-
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError beside the fields it names (or above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages)
-
-
-def error_anchors(form: forms.Form, fallback_anchor: str) -> list[tuple[str, str]]:
-    """(anchor id, message) for an error summary; each links to its field."""
-    anchors = [(fallback_anchor, message) for message in form.errors.get(NON_FIELD_ERRORS, [])]
-    labels = getattr(form, "summary_labels", {})
-    for name, field in form.fields.items():
-        for message in form.errors.get(name, []):
-            anchor = form[name].auto_id + ("_0" if isinstance(field.widget, forms.RadioSelect) else "")
-            anchors.append((anchor, f"{labels.get(name, field.label)}: {message}"))
-    return anchors
 
 
 def substance_label(substance: Substance) -> str:

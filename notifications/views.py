@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.models import Authority, Country
+from pen_portal.forms import add_service_error, error_anchors
 
 from . import access, services, stats
 from .forms import (
@@ -34,8 +35,6 @@ from .forms import (
     ShareForm,
     VersionedForm,
     WithdrawForm,
-    add_service_error,
-    error_anchors,
     overdue_filter,
 )
 from .models import (
