@@ -11,8 +11,6 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import In
 from django.http import Http404
 
-from accounts.models import Role
-
 from .models import (
     TRANSITIONS,
     Action,
@@ -129,6 +127,7 @@ ACTION_PARTY = {
     Action.PROVIDE_INFORMATION: Party.EXPORTING,
     Action.WITHDRAW: Party.EXPORTING,
     Action.SHARE: Party.EXPORTING,
+    Action.ATTACH: Party.EXPORTING,
     Action.ACKNOWLEDGE: Party.IMPORTING,
     Action.REPLY_NO_OBJECTION: Party.IMPORTING,
     Action.REPLY_OBJECTION: Party.IMPORTING,
@@ -154,21 +153,6 @@ def allowed_actions(user, notification: Notification) -> list[str]:
                 continue
             actions.append(action)
     return actions
-
-
-def can_view_attachments(user, notification) -> bool:
-    return bool(parties_of(user, notification))
-
-
-__all__ = [
-    "Party",
-    "Role",
-    "allowed_actions",
-    "get_notification_for",
-    "may_act_as",
-    "parties_of",
-    "visible_notifications",
-]
 
 
 def follow_up_queue(user, *, today):

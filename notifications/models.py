@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     EDIT_DRAFT = "edit_draft", _("Edit draft")
     DELETE_DRAFT = "delete_draft", _("Delete draft")
     SHARE = "share", _("Share")
+    ATTACH = "attach", _("Attach a document")
 
 
 # The one table of allowed transitions: action -> (statuses it may start from, status it
@@ -49,6 +50,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     Action.EDIT_DRAFT: ((Status.DRAFT,), None),
     Action.DELETE_DRAFT: ((Status.DRAFT,), None),
     Action.SHARE: ((Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED, *FINAL_DECISIONS, Status.WITHDRAWN), None),
+    Action.ATTACH: ((Status.DRAFT, *OPEN_STATUSES, *FINAL_DECISIONS), None),
 }
 
 

@@ -648,14 +648,8 @@ def sniff_attachment_type(head: bytes):
 
 @transaction.atomic
 def add_attachment(*, actor, notification: Notification, upload, now: datetime, max_bytes: int) -> Attachment:
-    parties = access.parties_of(actor, notification)
-    if access.Party.EXPORTING not in parties or not actor.can_act:
-        if not parties:
-            from django.http import Http404
-
-            raise Http404("No such notification.")
-        raise PermissionDenied(_("Only the exporting authority adds attachments."))
-    if notification.status == Status.WITHDRAWN:
+    _require_may(actor, notification, Action.ATTACH)
+    if notification.status not in TRANSITIONS[Action.ATTACH][0]:
         raise Conflict(_("The notification has been withdrawn."))
     if upload.size > max_bytes:
         raise ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}})

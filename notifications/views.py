@@ -285,20 +285,19 @@ def notification_action(*actions, methods=("POST",)):
             notification = access.get_notification_for(request.user, reference)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
-            if actions:
-                allowed = access.allowed_actions(request.user, notification)
-                if not any(action in allowed for action in actions):
-                    if not any(access.may_act_as(request.user, notification, action) for action in actions):
-                        raise PermissionDenied
-                    if request.method == "POST" and _posted_version(request) not in (None, notification.version):
-                        messages.error(request, STALE)
-                    else:
-                        messages.error(
-                            request,
-                            _("This cannot be done now: the notification's status is “%(status)s”.")
-                            % {"status": notification.get_status_display()},
-                        )
-                    return redirect(notification)
+            allowed = access.allowed_actions(request.user, notification)
+            if not any(action in allowed for action in actions):
+                if not any(access.may_act_as(request.user, notification, action) for action in actions):
+                    raise PermissionDenied
+                if request.method == "POST" and _posted_version(request) not in (None, notification.version):
+                    messages.error(request, STALE)
+                else:
+                    messages.error(
+                        request,
+                        _("This cannot be done now: the notification's status is “%(status)s”.")
+                        % {"status": notification.get_status_display()},
+                    )
+                return redirect(notification)
             try:
                 return view(request, notification, **kwargs)
             except services.StaleVersion:
@@ -336,9 +335,6 @@ def _detail_page(request, notification, **forms):
     can = {action: True for action in allowed}
     decisions = _decisions(allowed)
     can["reply"] = bool(decisions)
-    # Attaching is not a transition, so allowed_actions does not list it; this mirrors the
-    # check in services.add_attachment, which decides.
-    can["attach"] = access.Party.EXPORTING in parties and user.can_act and notification.status != Status.WITHDRAWN
     initial = {"version": notification.version}
     _set_clock(notification, now)
     context = {
@@ -360,7 +356,7 @@ def _detail_page(request, notification, **forms):
         context["open_question"] = (
             notification.responses.filter(kind=ResponseKind.INFORMATION_REQUESTED).order_by("-created_at").first()
         )
-    if can["attach"]:
+    if can.get(Action.ATTACH):
         context["upload_form"] = forms.get("upload_form") or AttachmentForm()
     if can.get(Action.SHARE):
         shares = list(_shared_authorities(notification))
@@ -582,8 +578,7 @@ def revoke_share(request, notification, code):
     return redirect(reverse("notifications:detail", args=[notification.reference]) + "#shares")
 
 
-# Who may attach is the service's decision (there is no transition for it).
-@notification_action()
+@notification_action(Action.ATTACH)
 def upload_attachment(request, notification):
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
