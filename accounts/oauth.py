@@ -7,7 +7,6 @@ are the ones people are held to."""
 from django.conf import settings
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.scopes import BaseScopes
-from rest_framework.permissions import BasePermission
 
 from .models import ApiClient
 
@@ -53,20 +52,3 @@ class ApiClientAuthentication(OAuth2Authentication):
         if client is None or not client.service_user.is_active:
             return None
         return client.service_user, token
-
-
-class HasRequiredScope(BasePermission):
-    """Token requests must carry the scope the view names for the action
-    (``required_scopes`` as a dict by action, or a list for every action).
-    Browser sessions are governed by the user's role instead."""
-
-    message = "Your token lacks the scope this operation needs."
-
-    def has_permission(self, request, view):
-        token = request.auth
-        if token is None or not hasattr(token, "is_valid"):
-            return True
-        required = getattr(view, "required_scopes", None)
-        if isinstance(required, dict):
-            required = required.get(getattr(view, "action", None), required.get("default", []))
-        return token.is_valid(list(required or []))

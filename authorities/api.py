@@ -1,6 +1,6 @@
 """Reference data for any authenticated user or machine client: substances, countries and
 the directory of authorities. Read only. The contract's field names are fixed
-(shared/spec/api-v1.md); the fields beyond them are documented here and in the schema."""
+(docs/api.md); the fields beyond them are documented here and in the schema."""
 
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -8,7 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 
-from accounts.oauth import HasRequiredScope
+from api.permissions import HasRequiredScope
 
 from .models import Authority, Country, Substance
 

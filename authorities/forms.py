@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from pen_portal.forms import add_service_error, error_anchors
+from web.forms import add_service_error, error_anchors
 
 from .models import Article12Tables, PeriodKind, ReplyRegime
 from .services import POLICY_FIELDS

@@ -6,8 +6,8 @@ sweep row of issue 7). Not a test: run it by hand against a database seeded by s
         .venv/bin/python bench/chase_sweep.py [--due 10000] [--json]
 
 It adds ``--due`` notifications whose next chase step fell due at the last midnight before
-the seed's ``now`` (notifications.scale.add_due: half reminders, then overdue, escalation and
-persistent silence, their earlier steps already recorded), runs ``chasing.sweep(now=...)``
+the seed's ``now`` (demo.scale.add_due: half reminders, then overdue, escalation and
+persistent silence, their earlier steps already recorded), runs ``sweep.sweep(now=...)``
 once in a fresh process (time, and its peak RSS, VmHWM; the process starts with only
 Django loaded, so the growth is the sweep's), then deletes what it added and what the sweep
 wrote about it. Run it on databases of two sizes to see that memory does not grow with N.
@@ -42,11 +42,11 @@ def child(at: str) -> None:
     common.setup_django()
     from datetime import datetime
 
-    from notifications import chasing
+    from chasing import sweep
 
     baseline_kb = peak_rss_kb()
     started = time.perf_counter()
-    result = chasing.sweep(now=datetime.fromisoformat(at))
+    result = sweep.sweep(now=datetime.fromisoformat(at))
     elapsed = time.perf_counter() - started
     peak_kb = peak_rss_kb()
     print(
@@ -65,7 +65,7 @@ def child(at: str) -> None:
 def measure(due: int) -> dict:
     from django.db import connection
 
-    from notifications import scale
+    from demo import scale
 
     with connection.cursor() as cursor:
         state = scale.read_state(cursor)

@@ -396,7 +396,7 @@ def main():
     common.setup_django()
     from django.db import connection
 
-    from notifications import scale
+    from demo import scale
 
     with connection.cursor() as cursor:
         state = scale.read_state(cursor)

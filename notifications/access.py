@@ -1,7 +1,7 @@
 """Who may see which notification, and what they may do with it. The one module that
 decides; the web pages and the API both ask it, and never query notifications otherwise.
 
-Rules (../shared/spec/domain.md): the exporting authority sees its own notifications,
+Rules (docs/domain.md): the exporting authority sees its own notifications,
 drafts included; once sent, the importing country's authorities, the transit countries'
 authorities (read only), authorities the exporter shared it with (read only, a
 django-guardian object permission on the authority's group) and INCB staff (read only)

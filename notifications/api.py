@@ -1,9 +1,9 @@
-"""REST API v1 for notifications and webhooks: thin adapters over the services.
+"""REST API v1 for notifications: thin adapters over the services.
 
 Each view checks access through notifications.access (never a query of its own), checks
 the shape of the body with an input serializer, calls the one service function, and
-renders the result. Every POST goes through notifications.idempotency. The paths, field
-names, statuses and status codes are the contract in ../shared/spec/api-v1.md."""
+renders the result. Every POST goes through api.idempotency. The paths, field names,
+statuses and status codes are the contract in docs/api.md."""
 
 from contextlib import contextmanager
 from datetime import UTC
@@ -18,36 +18,41 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.oauth import HasRequiredScope
-from pen_portal.api_errors import Conflict, PreconditionFailed
+from api import idempotency
+from api.errors import Conflict, PreconditionFailed
+from api.permissions import HasRequiredScope
+from api.responses import (
+    IDEMPOTENCY_KEY,
+    R400,
+    R401,
+    R403,
+    R404,
+    R409,
+    R412,
+    R422,
+    EmptyInputSerializer,
+    validated,
+)
 
-from . import access, idempotency, services, webhooks
+from . import access, services
 from .models import Action, Notification, Status
 from .serializers import (
     SERVICE_ERROR_KEYS,
-    EmptyInputSerializer,
     NotificationInputSerializer,
     NotificationSerializer,
     NotificationSummarySerializer,
     ProvideInformationInputSerializer,
     RespondInputSerializer,
-    WebhookDeliverySerializer,
-    WebhookEndpointCreatedSerializer,
-    WebhookEndpointInputSerializer,
-    WebhookEndpointSerializer,
     WithdrawInputSerializer,
-    flatten_errors,
     prefetch_detail,
     prefetch_summary,
 )
@@ -58,14 +63,6 @@ RESPOND = "notifications:respond"
 
 
 # --- shared pieces --------------------------------------------------------------------
-
-
-def validated(serializer_class, data):
-    """Shape check; errors with the same dotted keys as the services' (``items.0.unit``)."""
-    serializer = serializer_class(data=data if data is not None else {})
-    if not serializer.is_valid():
-        raise exceptions.ValidationError(flatten_errors(serializer.errors))
-    return serializer
 
 
 @contextmanager
@@ -99,45 +96,6 @@ def expected_version(request, notification) -> int | None:
     return notification.version if notification.etag in tags else 0
 
 
-ERROR_BODY = inline_serializer(
-    name="ErrorBody", fields={"detail": serializers.CharField(help_text="What went wrong, in words.")}
-)
-FIELD_ERRORS = {
-    "type": "object",
-    "description": "Field errors: each key is a field of the body (nested fields dotted, e.g. `items.0.quantity`, "
-    "`exporter.name`, `shipment.expected_dispatch`; `non_field_errors` for the whole body), each value a list "
-    "of messages that say what to fix.",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-R400 = OpenApiResponse(FIELD_ERRORS, description="The body is not valid; nothing was stored.")
-R401 = OpenApiResponse(ERROR_BODY, description="No credentials, or credentials that are not valid (or expired).")
-R403 = OpenApiResponse(
-    ERROR_BODY,
-    description="Your token lacks the scope, or your authority (or role) may not do this to this notification.",
-)
-R404 = OpenApiResponse(
-    ERROR_BODY,
-    description="No such notification, or one your authority is not party to: the body is the same "
-    '(`{"detail": "Not found."}`), so existence is never revealed.',
-)
-R409 = OpenApiResponse(
-    ERROR_BODY,
-    description="Not possible in the notification's current state (e.g. a second final reply), or a request "
-    "with the same Idempotency-Key is still in progress.",
-)
-R412 = OpenApiResponse(ERROR_BODY, description="If-Match does not match the notification's current ETag.")
-R422 = OpenApiResponse(ERROR_BODY, description="The Idempotency-Key was used before with a different request.")
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID) chosen by the client, 1 to 255 characters. Sent again with the same "
-    "body, the first response is returned again (header `Idempotent-Replayed: true`) and nothing is done twice; "
-    "with a different body, 422; while the first request is still running, 409. Keys are kept for 24 hours, "
-    "per client.",
-)
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -484,145 +442,3 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 actor=request.user, notification=notification, reason=data["reason"], **kw
             ),
         )
-
-
-# --- webhooks -------------------------------------------------------------------------
-
-
-class MayManageWebhooks(BasePermission):
-    message = "Only your authority's administrators, or its licensing systems, manage webhooks."
-
-    def has_permission(self, request, view):
-        return webhooks.may_manage(request.user)
-
-
-class DeliveryPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-WEBHOOK_DESCRIPTION = (
-    "Webhook endpoints of your authority. Each event on a notification your authority is party to is POSTed "
-    'to every active endpoint subscribed to it, as JSON `{"id", "event", "reference", "occurred_at", "url"}` '
-    "(never the notification's content: fetch `url` with your token). Headers: `X-PEN-Event`, "
-    "`X-PEN-Delivery` and `X-PEN-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the "
-    "endpoint's secret; verify it with a constant-time comparison before trusting the body. Answer with a "
-    "2xx within 10 seconds; otherwise the delivery is retried with exponential backoff (1 minute, doubling, "
-    "at most 2 hours apart) for at least 24 hours. The same event may arrive more than once: de-duplicate by "
-    "`id`. After a run of consecutive failures the endpoint is disabled and your authority e-mailed. "
-    "Administrators of the authority (session) or licensing systems with scope `notifications:write`."
-)
-WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The endpoint's id.")
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List webhook endpoints",
-        description=WEBHOOK_DESCRIPTION,
-        responses={200: WebhookEndpointSerializer(many=True), 401: R401, 403: R403},
-        tags=["webhooks"],
-    ),
-    retrieve=extend_schema(
-        summary="One webhook endpoint",
-        description=WEBHOOK_DESCRIPTION,
-        parameters=[WEBHOOK_ID],
-        responses={200: WebhookEndpointSerializer, 401: R401, 403: R403, 404: R404},
-        tags=["webhooks"],
-    ),
-    create=extend_schema(
-        summary="Register a webhook endpoint",
-        description=WEBHOOK_DESCRIPTION + "\n\nThe response holds the signing `secret`, shown this once.",
-        request=WebhookEndpointInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: WebhookEndpointCreatedSerializer, 400: R400, 401: R401, 403: R403, 409: R409, 422: R422},
-        tags=["webhooks"],
-    ),
-    destroy=extend_schema(
-        summary="Delete a webhook endpoint",
-        description="Deletes the endpoint and its delivery log.",
-        parameters=[WEBHOOK_ID],
-        responses={204: None, 401: R401, 403: R403, 404: R404},
-        tags=["webhooks"],
-    ),
-)
-class WebhookEndpointViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
-    permission_classes = [IsAuthenticated, HasRequiredScope, MayManageWebhooks]
-    required_scopes = [WRITE]
-    serializer_class = WebhookEndpointSerializer
-    pagination_class = None
-    queryset = webhooks.WebhookEndpoint.objects.none()  # for the schema; requests use get_queryset
-
-    def get_queryset(self):
-        return webhooks.endpoints_for(self.request.user)
-
-    def get_object(self):
-        return webhooks.get_endpoint_for(self.request.user, self.kwargs["pk"])
-
-    def create(self, request):
-        return idempotency.run(self, request, lambda: self._create(request))
-
-    def _create(self, request):
-        data = validated(WebhookEndpointInputSerializer, request.data).validated_data
-        endpoint, secret = webhooks.register_endpoint(
-            actor=request.user,
-            url=data["url"],
-            events=data.get("events"),
-            description=data.get("description", ""),
-            now=timezone.now(),
-        )
-        endpoint.secret = secret
-        return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
-
-    def perform_destroy(self, instance):
-        webhooks.delete_endpoint(actor=self.request.user, endpoint=instance)
-
-    def _toggle(self, request, pk, service):
-        def work():
-            endpoint = webhooks.get_endpoint_for(request.user, pk)
-            endpoint = service(actor=request.user, endpoint=endpoint, now=timezone.now())
-            return Response(WebhookEndpointSerializer(endpoint).data)
-
-        return idempotency.run(self, request, work)
-
-    @extend_schema(
-        summary="Enable a webhook endpoint",
-        description="Turns a disabled endpoint back on and resets its failure count; deliveries stopped by the "
-        "disabling that are less than 24 hours old are tried again at once.",
-        request=EmptyInputSerializer,
-        parameters=[WEBHOOK_ID, IDEMPOTENCY_KEY],
-        responses={200: WebhookEndpointSerializer, 401: R401, 403: R403, 404: R404, 409: R409, 422: R422},
-        tags=["webhooks"],
-    )
-    @action(detail=True, methods=["post"])
-    def enable(self, request, pk=None):
-        return self._toggle(request, pk, webhooks.enable_endpoint)
-
-    @extend_schema(
-        summary="Disable a webhook endpoint",
-        description="Stops deliveries to the endpoint; pending ones are stopped too.",
-        request=EmptyInputSerializer,
-        parameters=[WEBHOOK_ID, IDEMPOTENCY_KEY],
-        responses={200: WebhookEndpointSerializer, 401: R401, 403: R403, 404: R404, 409: R409, 422: R422},
-        tags=["webhooks"],
-    )
-    @action(detail=True, methods=["post"])
-    def disable(self, request, pk=None):
-        return self._toggle(request, pk, webhooks.disable_endpoint)
-
-    @extend_schema(
-        summary="Delivery log of a webhook endpoint",
-        description="Every event owed to the endpoint, newest first: attempts, last status code or error, next "
-        "attempt, delivery time.",
-        parameters=[WEBHOOK_ID],
-        responses={200: WebhookDeliverySerializer(many=True), 401: R401, 403: R403, 404: R404},
-        tags=["webhooks"],
-    )
-    @action(detail=True, methods=["get"], pagination_class=DeliveryPagination)
-    def deliveries(self, request, pk=None):
-        endpoint = webhooks.get_endpoint_for(request.user, pk)
-        queryset = endpoint.deliveries.select_related("message__notification").order_by("-created_at", "-pk")
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)

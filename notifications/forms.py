@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from authorities.models import Authority, Country, PeriodKind, Schedule, Substance
-from pen_portal.forms import error_anchors
+from web.forms import error_anchors
 
 from .access import Party
 from .models import Form, Item, ModeOfTransport, ResponseKind, Status, Unit

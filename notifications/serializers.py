@@ -1,4 +1,4 @@
-"""Serializers of the REST API (../shared/spec/api-v1.md: field names are fixed).
+"""Serializers of the REST API (docs/api.md: field names are fixed).
 
 Input serializers check shape only (types, lengths, choices) and are turned into the
 services' dataclasses; every domain rule lives in notifications.services, whose field-keyed
@@ -9,31 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Form, ModeOfTransport, ResponseKind, Status, Unit, WebhookEndpoint, WebhookEvent
+from .models import Form, ModeOfTransport, ResponseKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData
-
-
-def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
-    """DRF's nested error structure as the services' flat, dotted keys
-    (``{"items": [{}, {"quantity": [...]}]}`` becomes ``{"items.1.quantity": [...]}``)."""
-    flat: dict[str, list[str]] = {}
-
-    def merge(more):
-        for key, messages in more.items():
-            flat.setdefault(key, []).extend(messages)
-
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            merge(flatten_errors(value, prefix if key == "non_field_errors" else f"{prefix}{key}."))
-    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        for index, item in enumerate(detail):
-            if item:
-                merge(flatten_errors(item, f"{prefix}{index}."))
-    else:
-        messages = detail if isinstance(detail, list) else [detail]
-        merge({prefix.rstrip(".") or "non_field_errors": [str(message) for message in messages]})
-    return flat
-
 
 # --- input ----------------------------------------------------------------------------
 
@@ -149,10 +126,6 @@ SERVICE_ERROR_KEYS = {
     "expected_dispatch": "shipment.expected_dispatch",
     "carrier": "shipment.carrier",
 }
-
-
-class EmptyInputSerializer(serializers.Serializer):
-    """No body is needed (an empty JSON object, or none)."""
 
 
 class RespondInputSerializer(serializers.Serializer):
@@ -344,66 +317,3 @@ def prefetch_detail(queryset):
 
 def prefetch_summary(queryset):
     return queryset.select_related("exporting_authority", "importing_authority")
-
-
-# --- webhooks -------------------------------------------------------------------------
-
-
-class WebhookEndpointInputSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, help_text="An HTTPS address of your licensing system.")
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices),
-        required=False,
-        max_length=len(WebhookEvent.values),
-        help_text="The events to receive; all of them if left out.",
-    )
-    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-
-
-class WebhookEndpointSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
-
-    class Meta:
-        model = WebhookEndpoint
-        fields = [
-            "id",
-            "url",
-            "description",
-            "events",
-            "active",
-            "consecutive_failures",
-            "failing_since",
-            "disabled_at",
-            "disabled_reason",
-            "created_at",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {
-            "active": {"help_text": "False once disabled (by you, or after repeated failed deliveries)."},
-            "consecutive_failures": {"help_text": "Failed attempts since the last successful delivery."},
-        }
-
-
-class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
-    secret = serializers.CharField(
-        help_text="The signing secret. Shown in this response only: store it now.", read_only=True
-    )
-
-    class Meta(WebhookEndpointSerializer.Meta):
-        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
-        read_only_fields = fields
-
-
-class WebhookDeliverySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    event = serializers.CharField()
-    reference = serializers.CharField(source="message.notification.reference")
-    message_id = serializers.IntegerField(help_text="The `id` in the delivered body.")
-    status = serializers.CharField(help_text="`pending`, `delivered` or `failed` (no more attempts).")
-    attempts = serializers.IntegerField()
-    last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField()
-    last_attempt_at = serializers.DateTimeField(allow_null=True)
-    next_attempt_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from authorities.models import Authority, AuthorityKind, Country, Substance
+from messaging.outbox import emit
 
 from . import access
+from .clock import first_chase_at, next_chase_at, reply_deadline
 from .models import (
     FINAL_DECISIONS,
     TRANSITIONS,
@@ -191,7 +193,10 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _record(notification, kind, *, now, actor=None, detail="", data=None) -> Event:
+def record_event(notification, kind, *, now, actor=None, detail="", data=None) -> Event:
+    """Add one entry to a notification's timeline. Public for the apps that act on a
+    notification without changing its status (chasing's follow-ups); the status changes
+    here record their own."""
     return Event.objects.create(
         notification=notification,
         kind=kind,
@@ -320,7 +325,7 @@ def file_notification(*, actor, data: NotificationData, draft: bool, now: dateti
         **_content_fields(data, importing),
     )
     _write_children(notification, data, transits, substances)
-    _record(notification, EventKind.CREATED, now=now, actor=actor)
+    record_event(notification, EventKind.CREATED, now=now, actor=actor)
     if not draft:
         notification = submit(actor=actor, notification=notification, now=now)
     return notification
@@ -338,7 +343,7 @@ def update_draft(
         notification, Action.EDIT_DRAFT, now=now, expected_version=expected_version, **_content_fields(data, importing)
     )
     _write_children(notification, data, transits, substances)
-    _record(notification, EventKind.EDITED, now=now, actor=actor)
+    record_event(notification, EventKind.EDITED, now=now, actor=actor)
     return notification
 
 
@@ -379,8 +384,6 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
     focal_point = Authority.objects.filter(country=importing, is_focal_point=True).first()
     if focal_point is None:
         raise ValidationError({"importing_country": _("The importing country has no focal point on the portal.")})
-    from .chasing import first_chase_at
-
     notification = _transition(
         notification,
         Action.SUBMIT,
@@ -392,7 +395,7 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
         next_chase_at=first_chase_at(reply_due),
         chase_step=0,
     )
-    _record(
+    record_event(
         notification,
         EventKind.SUBMITTED,
         now=now,
@@ -400,8 +403,6 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
         detail=_("Reply due %(date)s.") % {"date": reply_due.isoformat()},
         data={"reply_due": reply_due.isoformat()},
     )
-    from .outbox import emit
-
     emit(notification, "notification.received", now=now)
     if notification.transits.exists():
         emit(notification, "notification.transit", now=now, payload={"to": "transit"})
@@ -430,9 +431,7 @@ def acknowledge(*, actor, notification: Notification, now: datetime, expected_ve
         if notification.acknowledged_at is not None:
             return notification
         raise
-    _record(notification, EventKind.ACKNOWLEDGED, now=now, actor=actor)
-    from .outbox import emit
-
+    record_event(notification, EventKind.ACKNOWLEDGED, now=now, actor=actor)
     emit(notification, "notification.acknowledged", now=now)
     return notification
 
@@ -464,8 +463,6 @@ def respond(
 
     updates = {}
     if notification.first_response_at is None:
-        from .chasing import reply_deadline
-
         updates["first_response_at"] = now
         updates["answered_on_time"] = now < reply_deadline(notification.reply_due)
     if decision == ResponseKind.INFORMATION_REQUESTED:
@@ -492,10 +489,8 @@ def respond(
     except IntegrityError as error:  # the unique final decision: another reply won
         raise Conflict(_("A final reply has already been given.")) from error
     kind = EventKind.INFORMATION_REQUESTED if decision == ResponseKind.INFORMATION_REQUESTED else EventKind.REPLIED
-    _record(notification, kind, now=now, actor=actor, detail=comment, data={"decision": decision})
+    record_event(notification, kind, now=now, actor=actor, detail=comment, data={"decision": decision})
     _resolve_silence(notification, now=now)
-    from .outbox import emit
-
     emit(
         notification,
         "notification.information_requested"
@@ -512,7 +507,7 @@ def _resolve_silence(notification, *, now):
         notification=notification, kind=RiskKind.SILENCE, resolved_at__isnull=True
     ).update(resolved_at=now)
     if resolved:
-        _record(notification, EventKind.SILENCE_RESOLVED, now=now)
+        record_event(notification, EventKind.SILENCE_RESOLVED, now=now)
 
 
 @transaction.atomic
@@ -530,8 +525,6 @@ def provide_information(
     open_for = now - notification.information_requested_at
     shift = timedelta(days=math.ceil(open_for / timedelta(days=1)))
     new_due = notification.reply_due + shift
-    from .chasing import next_chase_at
-
     notification = _transition(
         notification,
         Action.PROVIDE_INFORMATION,
@@ -551,7 +544,7 @@ def provide_information(
         user=actor,
         created_at=now,
     )
-    _record(
+    record_event(
         notification,
         EventKind.INFORMATION_PROVIDED,
         now=now,
@@ -559,8 +552,6 @@ def provide_information(
         detail=comment,
         data={"reply_due": new_due.isoformat(), "clock_stopped_days": shift.days},
     )
-    from .outbox import emit
-
     emit(
         notification,
         "notification.received",
@@ -586,9 +577,7 @@ def withdraw(*, actor, notification: Notification, reason: str, now: datetime, e
         withdrawn_at=now,
         next_chase_at=None,
     )
-    _record(notification, EventKind.WITHDRAWN, now=now, actor=actor, detail=reason)
-    from .outbox import emit
-
+    record_event(notification, EventKind.WITHDRAWN, now=now, actor=actor, detail=reason)
     emit(notification, "notification.withdrawn", now=now)
     return notification
 
@@ -605,7 +594,7 @@ def share(*, actor, notification: Notification, authority: Authority, now: datet
     if authority.pk == notification.exporting_authority_id:
         raise ValidationError({"authority": _("This is your own authority.")})
     assign_perm(access.VIEW_PERMISSION, authority.group, notification)
-    _record(
+    record_event(
         notification,
         EventKind.SHARED,
         now=now,
@@ -620,7 +609,7 @@ def share(*, actor, notification: Notification, authority: Authority, now: datet
 def revoke_share(*, actor, notification: Notification, authority: Authority, now: datetime) -> Notification:
     _require_may(actor, notification, Action.SHARE)
     remove_perm(access.VIEW_PERMISSION, authority.group, notification)
-    _record(
+    record_event(
         notification,
         EventKind.SHARE_REVOKED,
         now=now,
@@ -670,29 +659,5 @@ def add_attachment(*, actor, notification: Notification, upload, now: datetime, 
     )
     attachment.file.save(attachment.token, upload, save=False)
     attachment.save()
-    _record(notification, EventKind.ATTACHMENT_ADDED, now=now, actor=actor, detail=attachment.original_name)
+    record_event(notification, EventKind.ATTACHMENT_ADDED, now=now, actor=actor, detail=attachment.original_name)
     return attachment
-
-
-@transaction.atomic
-def record_follow_up(*, actor, notification: Notification, channel: str, note: str, now: datetime):
-    """INCB staff record that they followed up a silent notification with the importing
-    country (how, and what came of it)."""
-    from .models import FollowUp, FollowUpChannel
-
-    if not (actor.is_active and actor.is_incb):
-        raise PermissionDenied(_("Only INCB staff record follow-ups."))
-    if channel not in FollowUpChannel.values:
-        raise ValidationError({"channel": _("Choose e-mail, phone or note.")})
-    note = (note or "").strip()
-    if channel == FollowUpChannel.NOTE and not note:
-        raise ValidationError({"note": _("Write the note.")})
-    follow_up = FollowUp.objects.create(notification=notification, channel=channel, note=note, user=actor, at=now)
-    _record(
-        notification,
-        EventKind.FOLLOWED_UP,
-        now=now,
-        actor=actor,
-        detail=f"{FollowUpChannel(channel).label}: {note}".strip(": "),
-    )
-    return follow_up

@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("list/", views.notification_list, name="list"),
     path("new/", views.create, name="create"),
-    path("countries/<str:code>/signal.json", views.country_signal, name="country_signal"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/edit/", views.edit, name="edit"),
     path("<str:reference>/send/", views.send, name="send"),

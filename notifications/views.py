@@ -13,9 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.models import Authority, Country
-from pen_portal.forms import add_service_error, error_anchors
+from web.forms import add_service_error, error_anchors
 
-from . import access, services, stats
+from . import access, services
 from .forms import (
     AnswerForm,
     AttachmentForm,
@@ -195,22 +194,10 @@ def _filing_page(request, filing, notification=None):
             "filing": filing,
             "form": filing.main,
             "notification": notification,
-            "importing_signal": stats.country_signal(country, today=timezone.now().date()) if country else None,
+            # The importing country's silence record is timeliness's figure, drawn by its tag.
+            "importing_country": country,
+            "today": timezone.now().date(),
         },
-    )
-
-
-@login_required
-def country_signal(request, code):
-    """The importing country's silence record, regime and focal point, for the filing form
-    to show as soon as the exporter picks the country (aggregate figures, no notification)."""
-    country = get_object_or_404(Country, code=code.upper())
-    signal = stats.country_signal(country, today=timezone.now().date())
-    return JsonResponse(
-        {
-            **signal.as_json(),
-            "html": render_to_string("notifications/_country_signal.html", {"signal": signal}, request=request),
-        }
     )
 
 
@@ -371,7 +358,8 @@ def _detail_page(request, notification, **forms):
         *OPEN_STATUSES,
     ):
         # Whoever decides whether to ship, or follows silence up, sees the country's record.
-        context["importing_signal"] = stats.country_signal(notification.importing_country, today=now.date())
+        context["show_silence_record"] = True
+        context["today"] = now.date()
     return render(request, "notifications/detail.html", context)
 
 

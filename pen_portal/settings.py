@@ -81,9 +81,15 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # The portal's apps, from the bottom layer up (docs/architecture.md).
+    "api",
     "accounts",
     "authorities",
+    "messaging",
     "notifications",
+    "chasing",
+    "timeliness",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -214,7 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "pen_portal.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -255,7 +261,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CHASE_SWEEP_SECONDS = int(env("CHASE_SWEEP_SECONDS", "60"))
-# Notifications chased per transaction by the sweep (notifications.chasing.chase_batch).
+# Notifications chased per transaction by the sweep (chasing.sweep.chase_batch).
 CHASE_BATCH = int(env("CHASE_BATCH", "500"))
 # The relay re-enqueues outbox messages still unsent this long after they were written
 # (their enqueue was lost, or the worker holding them died), every OUTBOX_RELAY_SECONDS.
@@ -263,10 +269,10 @@ OUTBOX_RELAY_SECONDS = int(env("OUTBOX_RELAY_SECONDS", "60"))
 OUTBOX_RELAY_AFTER_SECONDS = int(env("OUTBOX_RELAY_AFTER_SECONDS", "120"))
 # name -> (task, every N seconds); read by pen_portal.celery for the one beat process.
 CELERY_PERIODIC_TASKS = {
-    "chase-sweep": ("notifications.tasks.chase_sweep", CHASE_SWEEP_SECONDS),
-    "relay-outbox": ("notifications.tasks.relay_outbox", OUTBOX_RELAY_SECONDS),
-    "retry-webhook-deliveries": ("notifications.tasks.retry_webhook_deliveries", 60),
-    "purge-idempotency-records": ("notifications.tasks.purge_idempotency_records", 3600),
+    "chase-sweep": ("chasing.chase_sweep", CHASE_SWEEP_SECONDS),
+    "relay-outbox": ("messaging.relay_outbox", OUTBOX_RELAY_SECONDS),
+    "retry-webhook-deliveries": ("messaging.retry_webhook_deliveries", 60),
+    "purge-idempotency-records": ("api.purge_idempotency_records", 3600),
 }
 # Webhook endpoints must be public HTTPS addresses; a local demo may allow http:// and
 # local hosts (never in production).

@@ -67,7 +67,7 @@ def notification_body(**overrides) -> dict:
 def broker_fixture(monkeypatch):
     """Record what would be enqueued instead of writing to the development broker: the
     tests drive outbox dispatch and webhook attempts themselves, with explicit instants."""
-    from notifications import tasks
+    from messaging import tasks
 
     sent = []
     for task in (tasks.dispatch_outbox_message, tasks.deliver_webhook):

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from accounts.services import create_api_client
-from notifications.models import Event, IdempotencyRecord, Item, Notification, Response
+from api.models import IdempotencyRecord
+from notifications.models import Event, Item, Notification, Response
 from tests.api_helpers import broker_fixture, notification_body  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("broker")]

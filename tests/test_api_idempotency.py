@@ -10,8 +10,9 @@ import pytest
 import requests
 from django.utils import timezone
 
-from notifications import idempotency
-from notifications.models import IdempotencyRecord, IdempotencyStatus, Notification, Response
+from api import idempotency
+from api.models import IdempotencyRecord, IdempotencyStatus
+from notifications.models import Notification, Response
 from tests.api_helpers import bearer, broker_fixture, notification_body, token_for  # noqa: F401 - a fixture
 from tests.factories import file
 

@@ -1,4 +1,4 @@
-"""REST API v1 notifications (../shared/spec/api-v1.md), in process: the contract's fields,
+"""REST API v1 notifications (docs/api.md), in process: the contract's fields,
 filters and pagination, actions with ETags, scopes, and the error codes."""
 
 from datetime import timedelta
@@ -174,9 +174,9 @@ def test_a_notification_not_visible_is_the_same_404_as_a_missing_one(client, cas
 def test_detail_carries_responses_events_and_risk_flags(client, cast, tokens):
     now = timezone.now()
     notification = file(cast, now=now - timedelta(days=40))
-    from notifications import chasing
+    from chasing import sweep
 
-    chasing.sweep(now=now)
+    sweep.sweep(now=now)
     services.respond(
         actor=cast.importer_officer, notification=notification, decision="objection", comment="No licence", now=now
     )

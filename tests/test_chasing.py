@@ -6,8 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from authorities.models import ReplyRegime
-from notifications import chasing, services
-from notifications.models import ChaseRecord, Event, EventKind, OutboxMessage, RiskSignal
+from chasing import sweep
+from chasing.models import ChaseRecord
+from messaging.models import OutboxMessage
+from notifications import clock, services
+from notifications.models import Event, EventKind, RiskSignal
 from tests.factories import file
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -24,14 +27,14 @@ def steps_of(n):
 def test_each_step_fires_once_at_its_time(cast):
     n = file(cast, now=NOW)
     assert n.reply_due == date(2026, 3, 17)
-    assert chasing.sweep(now=DEADLINE - timedelta(days=3, seconds=1))["steps"] == 0
-    assert chasing.sweep(now=DEADLINE - timedelta(days=3))["steps"] == 1
+    assert sweep.sweep(now=DEADLINE - timedelta(days=3, seconds=1))["steps"] == 0
+    assert sweep.sweep(now=DEADLINE - timedelta(days=3))["steps"] == 1
     assert steps_of(n) == [1]
-    assert chasing.sweep(now=DEADLINE - timedelta(days=1))["steps"] == 0  # a second sweep does nothing
-    chasing.sweep(now=DEADLINE)
-    chasing.sweep(now=DEADLINE + timedelta(days=7))
-    chasing.sweep(now=DEADLINE + timedelta(days=30))
-    chasing.sweep(now=DEADLINE + timedelta(days=31))
+    assert sweep.sweep(now=DEADLINE - timedelta(days=1))["steps"] == 0  # a second sweep does nothing
+    sweep.sweep(now=DEADLINE)
+    sweep.sweep(now=DEADLINE + timedelta(days=7))
+    sweep.sweep(now=DEADLINE + timedelta(days=30))
+    sweep.sweep(now=DEADLINE + timedelta(days=31))
     assert steps_of(n) == [1, 2, 3, 4]
     events = dict(Event.objects.filter(notification=n).values_list("kind", "at"))
     assert events[EventKind.REMINDER] == DEADLINE - timedelta(days=3)
@@ -56,7 +59,7 @@ def test_each_step_fires_once_at_its_time(cast):
 def test_a_reply_before_the_step_stops_the_chase(cast):
     n = file(cast, now=NOW)
     services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=NOW)
-    chasing.sweep(now=DEADLINE + timedelta(days=40))
+    sweep.sweep(now=DEADLINE + timedelta(days=40))
     assert steps_of(n) == []
     assert not RiskSignal.objects.exists()
 
@@ -66,26 +69,26 @@ def test_a_request_for_information_pauses_and_the_answer_resumes(cast):
     services.respond(
         actor=cast.importer_officer, notification=n, decision="information_requested", comment="?", now=NOW
     )
-    chasing.sweep(now=DEADLINE + timedelta(days=1))
+    sweep.sweep(now=DEADLINE + timedelta(days=1))
     assert steps_of(n) == []
     services.provide_information(actor=cast.exporter_officer, notification=n, comment="!", now=NOW + timedelta(days=5))
     n.refresh_from_db()
     assert n.reply_due == date(2026, 3, 22)
-    chasing.sweep(now=DEADLINE + timedelta(days=5))
+    sweep.sweep(now=DEADLINE + timedelta(days=5))
     assert steps_of(n) == [1, 2]
 
 
 def test_withdrawal_ends_the_chase(cast):
     n = file(cast, now=NOW)
-    chasing.sweep(now=DEADLINE - timedelta(days=3))
+    sweep.sweep(now=DEADLINE - timedelta(days=3))
     services.withdraw(actor=cast.exporter_officer, notification=n, reason="cancelled", now=NOW + timedelta(days=1))
-    chasing.sweep(now=DEADLINE + timedelta(days=40))
+    sweep.sweep(now=DEADLINE + timedelta(days=40))
     assert steps_of(n) == [1]
 
 
 def test_a_late_reply_resolves_the_silence_signal_with_the_time(cast):
     n = file(cast, now=NOW)
-    chasing.sweep(now=DEADLINE + timedelta(hours=1))
+    sweep.sweep(now=DEADLINE + timedelta(hours=1))
     late = DEADLINE + timedelta(days=2)
     services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=late)
     signal = RiskSignal.objects.get(notification=n)
@@ -104,7 +107,7 @@ def test_the_exporter_is_told_what_the_importing_regime_means(cast, regime, word
     cast.importer.country.reply_regime = regime
     cast.importer.country.save()
     n = file(cast, now=NOW)
-    chasing.sweep(now=DEADLINE)
+    sweep.sweep(now=DEADLINE)
     to_exporter = OutboxMessage.objects.get(notification=n, topic="notification.overdue", payload__to="exporting")
     assert wording in to_exporter.payload["body"]
 
@@ -134,14 +137,14 @@ def test_chase_overdue_refuses_a_bad_instant(cast):
 
 def test_the_sweep_works_in_batches_and_misses_none(cast):
     notifications = [file(cast, now=NOW) for _ in range(7)]
-    result = chasing.sweep(now=DEADLINE, batch=3)
+    result = sweep.sweep(now=DEADLINE, batch=3)
     assert result == {"candidates": 7, "steps": 14}
     assert all(steps_of(n) == [1, 2] for n in notifications)
 
 
 def test_after_a_reminder_a_question_and_its_answer_the_ladder_resumes_without_repeating(cast):
     n = file(cast, now=NOW)
-    chasing.sweep(now=DEADLINE - timedelta(days=3))  # the reminder
+    sweep.sweep(now=DEADLINE - timedelta(days=3))  # the reminder
     asked = DEADLINE - timedelta(days=2)
     services.respond(
         actor=cast.importer_officer, notification=n, decision="information_requested", comment="?", now=asked
@@ -150,9 +153,9 @@ def test_after_a_reminder_a_question_and_its_answer_the_ladder_resumes_without_r
         actor=cast.exporter_officer, notification=n, comment="!", now=asked + timedelta(days=2)
     )
     n.refresh_from_db()
-    new_deadline = chasing.reply_deadline(n.reply_due)
+    new_deadline = clock.reply_deadline(n.reply_due)
     assert new_deadline == DEADLINE + timedelta(days=2)
     assert n.next_chase_at == new_deadline  # the overdue step; the reminder is not repeated
-    assert chasing.sweep(now=new_deadline - timedelta(days=3))["steps"] == 0
-    assert chasing.sweep(now=new_deadline)["steps"] == 1
+    assert sweep.sweep(now=new_deadline - timedelta(days=3))["steps"] == 0
+    assert sweep.sweep(now=new_deadline)["steps"] == 1
     assert steps_of(n) == [1, 2]

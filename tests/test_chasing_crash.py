@@ -16,8 +16,10 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from notifications.chasing import first_chase_at
-from notifications.models import ChaseRecord, Event, EventKind, Notification, OutboxMessage, RiskSignal, Status
+from chasing.models import ChaseRecord
+from messaging.models import OutboxMessage
+from notifications.clock import first_chase_at
+from notifications.models import Event, EventKind, Notification, RiskSignal, Status
 from tests.factories import file
 
 ROOT = Path(__file__).resolve().parent.parent

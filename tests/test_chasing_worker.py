@@ -8,9 +8,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
+from chasing.models import ChaseRecord
+from chasing.tasks import chase_sweep
+from messaging.models import OutboxMessage
 from notifications import services
-from notifications.models import ChaseRecord, OutboxMessage
-from notifications.tasks import chase_sweep
 from pen_portal.celery import app
 from tests.factories import file
 

@@ -17,7 +17,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from accounts.models import User
-from notifications import access, chasing
+from chasing import sweep
+from notifications import access
 from notifications.models import Notification, Status
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -106,5 +107,5 @@ def test_the_sweep_s_candidate_query_uses_its_partial_index(seeded):
     after = query.filter(Q(next_chase_at__gt=NOW) | Q(next_chase_at=NOW, pk__gt=10))
     text = plan(after.values_list("next_chase_at", "pk")[:500])
     assert "notif_chase_due" in text and not FORBIDDEN.search(text), text
-    # And it is the query chasing.candidates runs.
-    assert len(chasing.candidates(now=at, batch=500)) == min(500, query.count())
+    # And it is the query sweep.candidates runs.
+    assert len(sweep.candidates(now=at, batch=500)) == min(500, query.count())

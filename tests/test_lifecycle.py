@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 
+from messaging.models import OutboxMessage
 from notifications import services
-from notifications.models import Event, EventKind, OutboxMessage, Response, Status
+from notifications.models import Event, EventKind, Response, Status
 from notifications.services import Conflict, StaleVersion
 from tests.factories import file, notification_data
 
@@ -205,8 +206,8 @@ def test_two_officers_filing_at_the_same_instant_get_different_references(cast):
 
 
 def test_mails_name_the_reference_and_link_but_carry_no_content(cast, mailoutbox):
-    from notifications.models import OutboxMessage
-    from notifications.outbox import dispatch
+    from messaging.models import OutboxMessage
+    from messaging.outbox import dispatch
 
     n = file(cast, now=NOW)
     services.respond(

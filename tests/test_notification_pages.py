@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from messaging.models import OutboxMessage
 from notifications import services
-from notifications.models import Attachment, Event, EventKind, Notification, OutboxMessage, Response, Status
+from notifications.models import Attachment, Event, EventKind, Notification, Response, Status
 from tests.factories import file
 
 pytestmark = pytest.mark.django_db

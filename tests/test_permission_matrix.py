@@ -1,6 +1,6 @@
 """The permission matrix: every principal × every notification endpoint × every state,
 checked against ``allowed``, an oracle written from the rules in
-../shared/guides/reliability-security.md and ../shared/spec/domain.md — not from the code.
+docs/reliability-security.md and docs/domain.md — not from the code.
 
 A new notification endpoint (web route or API action) without a row here fails
 ``test_every_endpoint_has_a_row_in_the_matrix``."""

@@ -13,14 +13,16 @@ from django.db.models import Count, Max, Min, Q
 
 from accounts.models import User
 from authorities.models import Authority
-from notifications import chasing, scale, services
+from chasing import sweep
+from chasing.models import ChaseRecord
+from demo import scale
+from messaging.models import OutboxMessage
+from notifications import clock, services
 from notifications.models import (
-    ChaseRecord,
     Event,
     EventKind,
     Item,
     Notification,
-    OutboxMessage,
     ReferenceCounter,
     Response,
     ResponseKind,
@@ -117,7 +119,7 @@ def test_seeded_data_is_what_the_services_and_the_sweep_would_have_written():
         assert [s.resolved_at for s in n.risk_signals.all()] == [None]
         kinds = {e.kind for e in n.events.all()}
         assert {"reminder", "overdue"} <= kinds
-        expected = chasing.step_due_at(n.reply_due, n.chase_step + 1)
+        expected = clock.step_due_at(n.reply_due, n.chase_step + 1)
         assert n.next_chase_at == expected, n.reference
     dedup = list(OutboxMessage.objects.filter(dedup_key__isnull=False).values_list("dedup_key", flat=True))
     assert len(dedup) == len(set(dedup)) > 0
@@ -165,8 +167,8 @@ def test_the_services_and_the_sweep_work_on_seeded_data():
     assert filed.pk == Notification.objects.aggregate(m=Max("pk"))["m"]
 
     # The sweep finds nothing left over at "now", and chases the next steps later on.
-    assert chasing.sweep(now=NOW)["steps"] <= 2  # at most a step falling due in the last minute
-    result = chasing.sweep(now=NOW + timedelta(days=40))
+    assert sweep.sweep(now=NOW)["steps"] <= 2  # at most a step falling due in the last minute
+    result = sweep.sweep(now=NOW + timedelta(days=40))
     assert result["candidates"] > 0 and result["steps"] > 0
     assert not Notification.objects.filter(next_chase_at__lte=NOW + timedelta(days=40)).exists()
 

@@ -4,9 +4,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from notifications import chasing, services, stats
-from notifications.models import Event, EventKind, FollowUp
+from chasing import sweep
+from chasing.models import FollowUp
+from notifications import services
+from notifications.models import Event, EventKind
 from tests.factories import file
+from timeliness import stats
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DUE = date(2026, 3, 17)
@@ -43,7 +46,7 @@ def test_the_follow_up_queue_is_incb_only_grouped_and_keeps_followed_up_items(ca
     silent = file(cast, now=NOW)
     answered = file(cast, now=NOW)
     services.respond(actor=cast.importer_officer, notification=answered, decision="no_objection", now=NOW)
-    chasing.sweep(now=AFTER)
+    sweep.sweep(now=AFTER)
 
     client.force_login(cast.exporter_officer)
     assert client.get("/incb/follow-up/").status_code == 404

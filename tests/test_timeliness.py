@@ -22,11 +22,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from authorities.services import create_authority
-from notifications import services, stats
-from notifications.models import FollowUp
+from chasing import services as follow_ups
+from chasing.models import FollowUp
+from notifications import services
 from tests.api_helpers import bearer, token_for
 from tests.conftest import make_user
 from tests.factories import file
+from timeliness import stats
 
 pytestmark = pytest.mark.django_db
 
@@ -431,10 +433,10 @@ def test_the_review_page_runs_a_bounded_number_of_queries(cast, client):
 
 
 def test_the_country_page(history, client, cast):
-    services.record_follow_up(
+    follow_ups.record_follow_up(
         actor=cast.incb_reviewer, notification=history.n["n1"], channel="phone", note="Called the desk", now=at(7, 20)
     )
-    services.record_follow_up(
+    follow_ups.record_follow_up(
         actor=cast.incb_reviewer, notification=history.n["n2"], channel="email", note="Reminder sent", now=at(8, 20)
     )
     client.force_login(cast.incb_reviewer)

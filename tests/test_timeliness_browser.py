@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Role
 from authorities.models import Authority
 from authorities.services import create_authority
+from chasing import services as follow_ups
 from notifications import services
 from tests.browser import login, screenshot
 from tests.conftest import PASSWORD, make_user
@@ -68,7 +69,7 @@ def build_year(cast):
                     actor=officer, notification=notification, decision=decision, comment="See letter.", now=when
                 )
     nigeria = [n for n in silent if n.importing_country_id == "NG"]
-    services.record_follow_up(
+    follow_ups.record_follow_up(
         actor=cast.incb_reviewer,
         notification=nigeria[0],
         channel="phone",
@@ -76,7 +77,7 @@ def build_year(cast):
         now=datetime(2025, 2, 3, 15, tzinfo=UTC),
     )
     for notification in nigeria[-3:]:
-        services.record_follow_up(
+        follow_ups.record_follow_up(
             actor=cast.incb_reviewer,
             notification=notification,
             channel="email",

@@ -15,8 +15,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
-from notifications import chasing, outbox, services, webhooks
-from notifications.models import DeliveryStatus, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from chasing import sweep
+from messaging import outbox, webhooks
+from messaging.models import DeliveryStatus, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from notifications import services
 from tests.api_helpers import bearer, broker_fixture, token_for  # noqa: F401 - a fixture
 from tests.conftest import make_user
 from tests.factories import file
@@ -189,7 +191,7 @@ def test_deliveries_go_only_to_the_endpoints_of_the_authority_the_event_concerns
     dispatch_all(now)
     services.acknowledge(actor=cast.importer_officer, notification=notification, now=now)
     dispatch_all(now)
-    chasing.sweep(now=now)  # overdue: both sides are told
+    sweep.sweep(now=now)  # overdue: both sides are told
     dispatch_all(now)
     services.withdraw(actor=cast.exporter_officer, notification=notification, reason="Cancelled", now=now)
     dispatch_all(now)
@@ -391,7 +393,7 @@ def test_the_periodic_task_enqueues_only_due_deliveries(cast, broker):
     broker.clear()
 
     assert webhooks.enqueue_due(now=now) == 1
-    assert broker == [("notifications.tasks.deliver_webhook", (due.pk,))]
+    assert broker == [("messaging.deliver_webhook", (due.pk,))]
 
 
 def test_a_delivery_held_by_another_worker_is_not_sent_twice(cast, monkeypatch):
@@ -510,7 +512,7 @@ def test_a_real_worker_delivers_after_commit_and_the_periodic_task_drives_the_re
     retry enqueued by the periodic task from the database, all on a real worker."""
     from celery.contrib.testing.worker import start_worker
 
-    from notifications.tasks import retry_webhook_deliveries
+    from messaging.tasks import retry_webhook_deliveries
     from pen_portal.celery import app
 
     settings.WEBHOOK_RETRY_BASE = timedelta(seconds=1)

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """EXPERIMENT, kept for the record: what would a set-based chase sweep cost? (It showed the
-way; the portal's sweep is now set-based: notifications.chasing.chase_batch.)
+way; the portal's sweep is now set-based: notifications.sweep.chase_batch.)
 
-notifications.chasing.sweep handles one notification per transaction (8 to 9 queries, and
+notifications.sweep.sweep handles one notification per transaction (8 to 9 queries, and
 one broker publish per message after commit): about 4 ms per due notification here, so
 10,000 take ~40 s against a target of 10 s (docs/performance.md). This script sweeps the
 same 10,000 (bench/chase_sweep.py's setup) in batches of 500: one transaction per batch
 that locks its candidates (FOR UPDATE SKIP LOCKED, so a second sweep skips them instead
-of waiting), computes the steps in Python with notifications.chasing's own ladder and
+of waiting), computes the steps in Python with notifications.clock's own ladder and
 wording, writes them with one multi-row statement per table (ON CONFLICT DO NOTHING
 under the same unique constraints), and after commit publishes one broker message per
 batch instead of one per outbox row. It records exactly what chase_one records, so the
@@ -33,10 +33,11 @@ def sweep_batched(*, now, batch: int = 500) -> dict:
     from django.db import connection, transaction
 
     from authorities.models import Country
-    from notifications import chasing
+    from chasing import sweep
+    from notifications import clock
 
     countries = Country.objects.in_bulk()
-    ladder = [number for number, _name, _offset in chasing.ladder()]
+    ladder = [number for number, _name, _offset in clock.ladder()]
     processed = steps = 0
     while True:
         outbox_ids = []
@@ -55,19 +56,19 @@ def sweep_batched(*, now, batch: int = 500) -> dict:
                 if status != "awaiting_reply" or reply_due is None:
                     claims.append((pk, chase_step, None))
                     continue
-                upcoming = [(n, chasing.step_due_at(reply_due, n)) for n in ladder if n > chase_step]
+                upcoming = [(n, clock.step_due_at(reply_due, n)) for n in ladder if n > chase_step]
                 due = [(n, at) for n, at in upcoming if at <= now]
                 later = [at for _n, at in upcoming if at > now]
                 latest = due[-1][0] if due else chase_step
                 claims.append((pk, latest, later[0] if later else None))
                 for number, at in due:
                     records.append((pk, number, at, now, number == latest))
-                    events.append((pk, chasing.STEP_EVENTS[number], at))
+                    events.append((pk, sweep.STEP_EVENTS[number], at))
                     if number == 2:
                         signals.append((pk, at, f"No reply by {reply_due.isoformat()}"))
                 stub = SimpleNamespace(reference=reference, reply_due=reply_due, importing_country=countries[importing])
                 caught_up_overdue = any(number == 2 for number, _at in due)
-                for topic, side, subject, body in chasing._messages_for(stub, latest, caught_up_overdue):
+                for topic, side, subject, body in sweep._messages_for(stub, latest, caught_up_overdue):
                     payload = {"to": side, "subject": subject.replace("%", "%%"), "body": body, "step": latest}
                     messages.append((pk, topic, json.dumps(payload), now, f"chase:{pk}:{latest}:{side}"))
                 processed += 1
@@ -79,7 +80,7 @@ def sweep_batched(*, now, batch: int = 500) -> dict:
             )
             if records:
                 cursor.execute(
-                    "INSERT INTO notifications_chaserecord (notification_id, step, due_at, recorded_at, messages_sent) "
+                    "INSERT INTO chasing_chaserecord (notification_id, step, due_at, recorded_at, messages_sent) "
                     "SELECT * FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[], %s::timestamptz[], "
                     "%s::boolean[]) ON CONFLICT (notification_id, step) DO NOTHING",
                     [list(column) for column in zip(*records, strict=True)],
@@ -99,7 +100,7 @@ def sweep_batched(*, now, batch: int = 500) -> dict:
                 )
             if messages:
                 cursor.execute(
-                    "INSERT INTO notifications_outboxmessage (notification_id, topic, payload, created_at, attempts, "
+                    "INSERT INTO messaging_outboxmessage (notification_id, topic, payload, created_at, attempts, "
                     "dedup_key) SELECT id, topic, payload::jsonb, at, 0, key FROM unnest(%s::bigint[], "
                     "%s::varchar[], %s::text[], %s::timestamptz[], %s::varchar[]) AS v(id, topic, payload, at, key) "
                     "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
@@ -108,7 +109,7 @@ def sweep_batched(*, now, batch: int = 500) -> dict:
                 outbox_ids = [row[0] for row in cursor.fetchall()]
         if outbox_ids:
             # One message per batch (a task that dispatches a list of outbox ids).
-            current_app.send_task("notifications.tasks.dispatch_outbox_messages", args=[outbox_ids])
+            current_app.send_task("messaging.dispatch_outbox_messages", args=[outbox_ids])
         if len(rows) < batch:
             break
     return {"candidates": processed, "steps": steps}
@@ -120,7 +121,7 @@ def main():
 
     from django.db import connection
 
-    from notifications import scale
+    from demo import scale
 
     with connection.cursor() as cursor:
         state = scale.read_state(cursor)
@@ -133,7 +134,7 @@ def main():
         elapsed = time.perf_counter() - started
         with connection.cursor() as cursor:
             first = added["first_ids"]["notifications_notification"]
-            cursor.execute("SELECT COUNT(*) FROM notifications_chaserecord WHERE notification_id >= %s", [first])
+            cursor.execute("SELECT COUNT(*) FROM chasing_chaserecord WHERE notification_id >= %s", [first])
             records = cursor.fetchone()[0]
         after = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0])
     finally:

@@ -1,0 +1,10 @@
+"""Who is told of each topic of an outbox message: never anyone who is not a party.
+A message may name its side itself (``payload["to"]``); these are the defaults."""
+
+RECIPIENTS = {
+    "notification.received": "importing",
+    "notification.withdrawn": "importing",
+    "notification.acknowledged": "exporting",
+    "notification.replied": "exporting",
+    "notification.information_requested": "exporting",
+}

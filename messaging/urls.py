@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "webhooks"
+urlpatterns = [
+    path("", views.endpoint_list, name="list"),
+    path("<int:pk>/", views.endpoint_detail, name="detail"),
+    path("<int:pk>/disable/", views.endpoint_disable, name="disable"),
+    path("<int:pk>/enable/", views.endpoint_enable, name="enable"),
+    path("<int:pk>/delete/", views.endpoint_delete, name="delete"),
+]

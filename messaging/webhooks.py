@@ -1,0 +1,494 @@
+"""Webhooks: an authority's licensing system is told of events on the notifications the
+authority is party to, so that it need not poll.
+
+- Registration (``register_endpoint`` and friends) is the one write path for the web page
+  and the REST API. Only HTTPS addresses; the signing secret is generated here and shown
+  once.
+- ``deliver_for`` is called by the outbox (messaging.outbox.dispatch) for every outbox
+  message: one WebhookDelivery row per matching active endpoint of the authority the
+  message is addressed to (the same side as the e-mail, never anyone who is not a party),
+  and a Celery task per delivery after commit.
+- ``attempt`` sends one delivery once: claimed with a lease (a conditional UPDATE), POSTed
+  with a 10-second timeout, recorded. A 2xx delivers it; anything else schedules the next
+  attempt in the database (``next_attempt_at``) with exponential backoff: 1 minute,
+  doubling, at most 2 hours apart, for at least 24 hours. The periodic task
+  ``messaging.retry_webhook_deliveries`` enqueues the due ones, so no retry
+  depends on a long broker countdown.
+- After a run of consecutive failures an endpoint is disabled and its authority e-mailed.
+
+The body carries the event, the reference and the API link, never the notification's
+content: the receiver fetches it with its own token, so visibility is decided by the API.
+
+Verifying a delivery (the recipe in README_API.md and the schema)::
+
+    expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    hmac.compare_digest(expected, request.headers["X-PEN-Signature"])
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from celery import shared_task
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from authorities.models import AuthorityKind
+
+from .models import (
+    DeliveryStatus,
+    OutboxMessage,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from .topics import RECIPIENTS
+
+SIGNATURE_HEADER = "X-PEN-Signature"
+EVENT_HEADER = "X-PEN-Event"
+DELIVERY_HEADER = "X-PEN-Delivery"
+LEASE = timedelta(minutes=2)
+MAX_ENDPOINTS_PER_AUTHORITY = 10
+
+
+def _setting(name, default):
+    return getattr(settings, name, default)
+
+
+def timeout_seconds() -> float:
+    return _setting("WEBHOOK_TIMEOUT_SECONDS", 10)
+
+
+def retry_base() -> timedelta:
+    return _setting("WEBHOOK_RETRY_BASE", timedelta(minutes=1))
+
+
+def retry_cap() -> timedelta:
+    return _setting("WEBHOOK_RETRY_CAP", timedelta(hours=2))
+
+
+def retry_for() -> timedelta:
+    """How long a delivery is retried: at least this long after the event."""
+    return _setting("WEBHOOK_RETRY_FOR", timedelta(hours=24))
+
+
+def disable_after_failures() -> int:
+    return _setting("WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+
+
+def disable_after_failing_for() -> timedelta:
+    """An endpoint is disabled only once it has also been failing this long, so that the
+    promise "retried for at least 24 hours" holds for every delivery to it."""
+    return _setting("WEBHOOK_DISABLE_AFTER_FAILING_FOR", timedelta(hours=24))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: 1 min, 2, 4, ... capped at 2 h."""
+    base, cap = retry_base(), retry_cap()
+    if attempts >= 30:  # 2**30 minutes is far beyond any cap; avoid huge numbers.
+        return cap
+    return min(base * (2 ** max(attempts - 1, 0)), cap)
+
+
+# --- registration ---------------------------------------------------------------------
+
+
+def may_manage(actor) -> bool:
+    """Administrators of a national authority, and its licensing systems' machine clients
+    (whose token scope, notifications:write, the API checks)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active or actor.authority_id is None:
+        return False
+    if actor.authority.kind != AuthorityKind.NATIONAL:
+        return False
+    return actor.is_authority_admin or (actor.is_machine and actor.can_act)
+
+
+def _require_manager(actor):
+    if not may_manage(actor):
+        raise PermissionDenied(_("Only your authority's administrators or licensing systems manage webhooks."))
+
+
+def endpoints_for(actor):
+    """The endpoints ``actor`` may see: those of its own authority. The one query path."""
+    if not may_manage(actor):
+        return WebhookEndpoint.objects.none()
+    return WebhookEndpoint.objects.filter(authority_id=actor.authority_id)
+
+
+def get_endpoint_for(actor, pk) -> WebhookEndpoint:
+    """The endpoint, if it is the actor's authority's; otherwise the same 404 as missing."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such webhook endpoint.") from None
+    endpoint = endpoints_for(actor).filter(pk=pk).first()
+    if endpoint is None:
+        raise Http404("No such webhook endpoint.")
+    return endpoint
+
+
+def validate_endpoint_url(url: str) -> str:
+    """An HTTPS address on a public host. Credentials in the URL and addresses on the
+    portal's own machine or private networks are refused (the portal would otherwise POST
+    into networks the authority cannot reach). ``WEBHOOK_ALLOW_INSECURE_URLS`` (tests and
+    the local demo only) also allows http:// and local addresses."""
+    url = (url or "").strip()
+    insecure_ok = _setting("WEBHOOK_ALLOW_INSECURE_URLS", False)
+    try:
+        URLValidator(schemes=["https", "http"] if insecure_ok else ["https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            {"url": _("Give a complete HTTPS address, such as https://licensing.example/pen.")}
+        ) from None
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ValidationError({"url": _("Do not put credentials in the address.")})
+    if len(url) > 500:
+        raise ValidationError({"url": _("The address is longer than 500 characters.")})
+    if insecure_ok:
+        return url
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+        raise ValidationError({"url": _("Give an address on a public host.")})
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not address.is_global:
+        raise ValidationError({"url": _("Give an address on a public host.")})
+    return url
+
+
+def validate_events(events) -> list[str]:
+    if events is None:
+        return list(WebhookEvent.values)
+    unknown = [event for event in events if event not in WebhookEvent.values]
+    if unknown:
+        raise ValidationError({"events": _("Unknown events: %(names)s.") % {"names": ", ".join(map(str, unknown))}})
+    if not events:
+        raise ValidationError({"events": _("Choose at least one event.")})
+    # Keep the documented order, once each.
+    return [event for event in WebhookEvent.values if event in events]
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def register_endpoint(*, actor, url: str, events=None, description: str = "", now) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint for the actor's authority; returns it and its secret (shown
+    to the caller once; it is needed in clear to sign, so it is kept, never displayed again)."""
+    _require_manager(actor)
+    errors = {}
+    try:
+        url = validate_endpoint_url(url)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        events = validate_events(events)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    if WebhookEndpoint.objects.filter(authority_id=actor.authority_id).count() >= MAX_ENDPOINTS_PER_AUTHORITY:
+        raise ValidationError(
+            _("An authority may register at most %(n)d endpoints; delete one first.")
+            % {"n": MAX_ENDPOINTS_PER_AUTHORITY}
+        )
+    secret = new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        authority_id=actor.authority_id,
+        url=url,
+        description=(description or "").strip()[:200],
+        secret=secret,
+        events=events,
+        created_by=actor,
+        created_at=now,
+    )
+    return endpoint, secret
+
+
+def _cancel_pending(endpoint, *, now, reason):
+    WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, next_attempt_at=None, lease_until=None, last_error=reason[:500]
+    )
+
+
+@transaction.atomic
+def disable_endpoint(*, actor, endpoint: WebhookEndpoint, now, reason: str = "") -> WebhookEndpoint:
+    _require_manager(actor)
+    endpoint = get_endpoint_for(actor, endpoint.pk)
+    reason = reason or _("Disabled by %(who)s.") % {"who": actor}
+    if WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(
+        active=False, disabled_at=now, disabled_reason=reason[:200]
+    ):
+        _cancel_pending(endpoint, now=now, reason=_("The endpoint was disabled."))
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+@transaction.atomic
+def enable_endpoint(*, actor, endpoint: WebhookEndpoint, now) -> WebhookEndpoint:
+    """Turn an endpoint back on. Deliveries stopped by the disabling that are still within
+    the retry period are tried again at once."""
+    _require_manager(actor)
+    endpoint = get_endpoint_for(actor, endpoint.pk)
+    if WebhookEndpoint.objects.filter(pk=endpoint.pk, active=False).update(
+        active=True, disabled_at=None, disabled_reason="", consecutive_failures=0, failing_since=None
+    ):
+        WebhookDelivery.objects.filter(
+            endpoint=endpoint,
+            status=DeliveryStatus.FAILED,
+            delivered_at__isnull=True,
+            created_at__gte=now - retry_for(),
+        ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, lease_until=None)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+@transaction.atomic
+def delete_endpoint(*, actor, endpoint: WebhookEndpoint) -> None:
+    _require_manager(actor)
+    endpoint = get_endpoint_for(actor, endpoint.pk)
+    endpoint.delete()
+
+
+# --- delivery -------------------------------------------------------------------------
+
+
+def _authorities_told(message: OutboxMessage) -> list[int]:
+    """The authority (or authorities) an outbox message is addressed to: the same side as
+    its e-mail. Only the exporting authority and the importing focal point, both parties."""
+    notification = message.notification
+    if notification.submitted_at is None:  # a draft: nobody but its author knows of it
+        return []
+    side = message.payload.get("to") or RECIPIENTS.get(message.topic)
+    sides = {"importing": ["importing"], "exporting": ["exporting"], "both": ["importing", "exporting"]}.get(side, [])
+    ids = []
+    for one in sides:
+        ids.append(notification.importing_authority_id if one == "importing" else notification.exporting_authority_id)
+    return ids
+
+
+def deliver_for(message: OutboxMessage, *, now) -> int:
+    """Create the deliveries an outbox message owes (once each, whatever the number of
+    calls) and enqueue their first attempt after commit. Returns how many were created."""
+    if message.topic not in WebhookEvent.values:
+        return 0
+    authority_ids = _authorities_told(message)
+    if not authority_ids:
+        return 0
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(authority_id__in=authority_ids, active=True)
+        if message.topic in (endpoint.events or [])
+    ]
+    if not endpoints:
+        return 0
+    with transaction.atomic():
+        existing = set(
+            WebhookDelivery.objects.filter(message=message, endpoint__in=endpoints).values_list(
+                "endpoint_id", flat=True
+            )
+        )
+        created = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    message=message,
+                    event=message.topic,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for endpoint in endpoints
+                if endpoint.pk not in existing
+            ],
+            ignore_conflicts=True,  # a concurrent dispatch of the same message
+        )
+        pending = list(
+            WebhookDelivery.objects.filter(message=message, status=DeliveryStatus.PENDING).values_list("pk", flat=True)
+        )
+        for pk in pending:
+            transaction.on_commit(lambda pk=pk: deliver_webhook.delay(pk))
+    return len(created)
+
+
+def payload_for(message: OutboxMessage) -> dict:
+    """What a delivery says: the event, the reference and where to fetch it. No content."""
+    reference = message.notification.reference
+    return {
+        "id": message.pk,
+        "event": message.topic,
+        "reference": reference,
+        "occurred_at": message.created_at.isoformat(),
+        "url": settings.SITE_URL + reverse("notification-detail", kwargs={"reference": reference}),
+    }
+
+
+def encode(payload: dict) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str) -> bool:
+    """The documented recipe, as a receiver would write it."""
+    return hmac.compare_digest(sign(secret, body), header or "")
+
+
+def _post(url, body, headers):
+    import requests
+
+    try:
+        response = requests.post(url, data=body, headers=headers, timeout=timeout_seconds(), allow_redirects=False)
+    except requests.RequestException as error:
+        return None, f"{type(error).__name__}: {error}"
+    return response.status_code, "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def attempt(delivery_id: int, *, now) -> str | None:
+    """Make one attempt at one delivery if it is due and nobody else holds it. Returns the
+    delivery's status afterwards, or None if there was nothing to do."""
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE)
+    )
+    if claimed != 1:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint", "message__notification").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, lease_until=None, last_error="The endpoint is disabled."
+        )
+        return DeliveryStatus.FAILED
+    body = encode(payload_for(delivery.message))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "PEN-Portal-Webhooks/1.0",
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.pk),
+        SIGNATURE_HEADER: sign(endpoint.secret, body),
+    }
+    status_code, error = _post(endpoint.url, body, headers)
+    return _record_attempt(delivery, now=now, status_code=status_code, error=error)
+
+
+def _record_attempt(delivery: WebhookDelivery, *, now, status_code, error) -> str:
+    attempts = delivery.attempts + 1
+    history = [*delivery.history, {"at": now.isoformat(), "status_code": status_code, "error": error[:200]}]
+    common = {
+        "attempts": attempts,
+        "last_status_code": status_code,
+        "last_error": error[:500],
+        "last_attempt_at": now,
+        "lease_until": None,
+        "history": history,
+    }
+    if status_code is not None and 200 <= status_code < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None, **common
+        )
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(consecutive_failures=0, failing_since=None)
+        return DeliveryStatus.DELIVERED
+
+    if now - delivery.created_at >= retry_for():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, **common
+        )
+        result = DeliveryStatus.FAILED
+    else:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + retry_delay(attempts), **common)
+        result = DeliveryStatus.PENDING
+    WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
+        consecutive_failures=F("consecutive_failures") + 1, failing_since=Coalesce(F("failing_since"), now)
+    )
+    endpoint = WebhookEndpoint.objects.select_related("authority").get(pk=delivery.endpoint_id)
+    if (
+        endpoint.consecutive_failures >= disable_after_failures()
+        and endpoint.failing_since is not None
+        and now - endpoint.failing_since >= disable_after_failing_for()
+    ):
+        _disable_failing(endpoint, now=now)
+        result = DeliveryStatus.FAILED if result == DeliveryStatus.PENDING else result
+    return result
+
+
+def _disable_failing(endpoint: WebhookEndpoint, *, now) -> bool:
+    """Disable an endpoint that keeps failing and tell its authority, once: the conditional
+    UPDATE lets only one worker do it."""
+    reason = _("Disabled after %(n)d consecutive failed deliveries.") % {"n": endpoint.consecutive_failures}
+    with transaction.atomic():
+        won = WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(
+            active=False, disabled_at=now, disabled_reason=reason[:200]
+        )
+        if not won:
+            return False
+        _cancel_pending(endpoint, now=now, reason=_("The endpoint was disabled after repeated failures."))
+        authority = endpoint.authority
+        link = settings.SITE_URL + reverse("webhooks:detail", args=[endpoint.pk])
+        subject = _("PEN Portal: webhook endpoint disabled")
+        body = _(
+            "The webhook endpoint %(url)s of %(authority)s failed %(n)d times in a row since %(since)s and has "
+            "been disabled. Events are no longer sent to it.\n\nRepair the receiver, then enable the endpoint "
+            "again: %(link)s\n"
+        ) % {
+            "url": endpoint.url,
+            "authority": authority.name,
+            "n": endpoint.consecutive_failures,
+            "since": endpoint.failing_since.isoformat() if endpoint.failing_since else "",
+            "link": link,
+        }
+        transaction.on_commit(lambda: send_mail(subject, body, None, [authority.email]))
+    return True
+
+
+def due_deliveries(*, now, batch=500) -> list[int]:
+    return list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+
+
+def enqueue_due(*, now) -> int:
+    """The periodic retry: enqueue every delivery whose next attempt has come (an attempt
+    claims its delivery, so enqueuing one twice is harmless)."""
+    ids = due_deliveries(now=now)
+    for pk in ids:
+        deliver_webhook.delay(pk)
+    return len(ids)
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+@shared_task(name="messaging.deliver_webhook", acks_late=True, reject_on_worker_lost=True)
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt at one webhook delivery (claimed with a lease: a duplicate is a no-op)."""
+    return attempt(delivery_id, now=timezone.now())
+
+
+@shared_task(name="messaging.retry_webhook_deliveries", acks_late=True, reject_on_worker_lost=True)
+def retry_webhook_deliveries() -> int:
+    """Periodic: enqueue the webhook deliveries whose next attempt has come. Retries are
+    scheduled in the database (next_attempt_at), never by long broker countdowns."""
+    return enqueue_due(now=timezone.now())

@@ -1,0 +1,20 @@
+"""Every path of REST API v1 (docs/api.md); the apps provide the views."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from authorities import api as authorities_api
+from messaging import api as messaging_api
+from notifications import api as notifications_api
+from timeliness.api import TimelinessView
+
+router = DefaultRouter()
+router.register("substances", authorities_api.SubstanceViewSet, basename="substance")
+router.register("countries", authorities_api.CountryViewSet, basename="country")
+router.register("authorities", authorities_api.AuthorityViewSet, basename="authority")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("webhooks", messaging_api.WebhookEndpointViewSet, basename="webhook")
+
+urlpatterns = router.urls + [
+    path("timeliness/", TimelinessView.as_view(), name="timeliness"),
+]
