@@ -3,7 +3,9 @@
 Services raise Django's ValidationError for broken domain rules; it becomes a 400 with
 field-level messages here, never a 500 (HackSoft styleguide's handler)."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -38,6 +40,14 @@ def validation_error_detail(error: DjangoValidationError):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE while DRF reads it (even
+        # during authentication); without this it becomes Django's HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        return Response(
+            {"detail": f"The request body is larger than {limit:g} MB, the most the API accepts."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, Http404):

@@ -13,7 +13,6 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -42,6 +41,7 @@ from api.responses import (
     EmptyInputSerializer,
     validated,
 )
+from web.dates import in_range, out_of_range_message
 
 from . import access, services
 from .models import Action, Notification, Status
@@ -145,10 +145,9 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         parsed = super().to_python(value)
         if parsed is None or parsed.tzinfo is None:
             return parsed
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError as error:
-            raise forms.ValidationError(_("Give an instant between the years 1 and 9999.")) from error
+        if not in_range(parsed):
+            raise forms.ValidationError(out_of_range_message())
+        return parsed.astimezone(UTC)
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from authorities.models import Authority, Country, PeriodKind, Schedule, Substance
+from web.dates import validate_typed_date
 from web.forms import error_anchors
 
 from .access import Party
@@ -116,7 +117,9 @@ class NotificationForm(forms.Form):
         required=False,
     )
     carrier = forms.CharField(label=_("Carrier"), max_length=200, required=False, help_text=_("When known."))
-    expected_dispatch = forms.DateField(label=_("Expected date of dispatch"), widget=DateInput, required=False)
+    expected_dispatch = forms.DateField(
+        label=_("Expected date of dispatch"), widget=DateInput, required=False, validators=[validate_typed_date]
+    )
     import_authorization_number = forms.CharField(
         label=_("Import authorisation number"),
         max_length=100,
@@ -130,7 +133,9 @@ class NotificationForm(forms.Form):
         required=False,
         help_text=_("Your authority's own reference, for example the export authorisation number."),
     )
-    reply_due = forms.DateField(label=_("Reply due"), widget=DateInput, required=False)
+    reply_due = forms.DateField(
+        label=_("Reply due"), widget=DateInput, required=False, validators=[validate_typed_date]
+    )
 
     # Shown as "(optional)"; the others are required by the service.
     optional_fields = {
@@ -524,8 +529,12 @@ class ListFilterForm(forms.Form):
     importing_country = forms.ChoiceField(label=_("Importing country"), required=False)
     exporting_country = forms.ChoiceField(label=_("Exporting country"), required=False)
     substance = forms.ChoiceField(label=_("Substance"), required=False)
-    sent_from = forms.DateField(label=_("Sent on or after"), widget=DateInput, required=False)
-    sent_to = forms.DateField(label=_("Sent on or before"), widget=DateInput, required=False)
+    sent_from = forms.DateField(
+        label=_("Sent on or after"), widget=DateInput, required=False, validators=[validate_typed_date]
+    )
+    sent_to = forms.DateField(
+        label=_("Sent on or before"), widget=DateInput, required=False, validators=[validate_typed_date]
+    )
 
     def __init__(self, *args, incb: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from web.dates import validate_typed_date
+
 from .models import Form, ModeOfTransport, ResponseKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData
 
@@ -59,7 +61,9 @@ class ShipmentInputSerializer(serializers.Serializer):
     mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices)
     point_of_exit = serializers.CharField(max_length=200, allow_blank=True)
     point_of_entry = serializers.CharField(max_length=200, allow_blank=True)
-    expected_dispatch = serializers.DateField(help_text="Expected date of dispatch; not in the past.")
+    expected_dispatch = serializers.DateField(
+        help_text="Expected date of dispatch; not in the past.", validators=[validate_typed_date]
+    )
     carrier = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
@@ -89,6 +93,7 @@ class NotificationInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
+        validators=[validate_typed_date],
         help_text="Without it, the importing country's declared reply period applies; an earlier date is a 400.",
     )
     draft = serializers.BooleanField(

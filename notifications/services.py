@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from authorities.models import Authority, AuthorityKind, Country, Substance
 from messaging.outbox import emit
+from web.dates import in_range, out_of_range_message
 
 from . import access
 from .clock import first_chase_at, next_chase_at, reply_deadline
@@ -146,6 +147,8 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
         errors["mode_of_transport"] = [_("Choose a mode of transport.")]
     if data.expected_dispatch is None:
         errors["expected_dispatch"] = [_("Give the expected date of dispatch.")]
+    elif not in_range(data.expected_dispatch):
+        errors["expected_dispatch"] = [out_of_range_message()]
     elif data.expected_dispatch < now.date():
         errors["expected_dispatch"] = [_("The expected dispatch date cannot be in the past.")]
 
@@ -170,7 +173,10 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
         if item.concentration_percent is not None and not (0 < item.concentration_percent <= 100):
             errors[f"{prefix}.concentration_percent"] = [_("The concentration is between 0 and 100 per cent.")]
 
-    if data.reply_due is not None and importing is not None:
+    # The bound every typed date is held to (web.dates): the clock adds days to these.
+    if data.reply_due is not None and not in_range(data.reply_due):
+        errors["reply_due"] = [out_of_range_message()]
+    elif data.reply_due is not None and importing is not None:
         earliest = importing.earliest_reply_due(now.date())
         if data.reply_due < earliest:
             errors["reply_due"] = [
@@ -363,6 +369,9 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
     importing = notification.importing_country
     earliest = importing.earliest_reply_due(now.date())
     reply_due = notification.reply_due or earliest
+    if not in_range(reply_due):
+        message = out_of_range_message() + " " + _("Change the reply-due date of the draft.")
+        raise ValidationError({"reply_due": message})
     if reply_due < earliest:
         raise ValidationError(
             {
@@ -524,6 +533,9 @@ def provide_information(
         raise Conflict(_("No request for information is open."))
     open_for = now - notification.information_requested_at
     shift = timedelta(days=math.ceil(open_for / timedelta(days=1)))
+    if not in_range(notification.reply_due):
+        # Only a row written outside the services can hold such a date; refuse, never overflow.
+        raise ValidationError({"reply_due": out_of_range_message()})
     new_due = notification.reply_due + shift
     notification = _transition(
         notification,

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import HasRequiredScope
+from web.dates import validate_typed_date
 
 from . import stats
 
@@ -23,8 +24,8 @@ SCOPE = "statistics:read"
 class PeriodInputSerializer(serializers.Serializer):
     """The query string: ``from`` and ``to`` (``from`` is a Python keyword, hence get_fields)."""
 
-    from_ = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-    to = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    from_ = serializers.DateField(required=False, input_formats=["%Y-%m-%d"], validators=[validate_typed_date])
+    to = serializers.DateField(required=False, input_formats=["%Y-%m-%d"], validators=[validate_typed_date])
 
     def get_fields(self):
         fields = super().get_fields()

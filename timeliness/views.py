@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from authorities.models import Authority, AuthorityKind, Country
 from chasing.models import FollowUp
 from notifications import access
+from web.dates import in_range, out_of_range_message
 
 from . import charts, exports, stats
 
@@ -133,6 +134,8 @@ def read_selection(params, today: date) -> Selection:
         parsed_end = _parse_date(end) if end else today
         if (start and parsed_start is None) or parsed_end is None:
             errors.append(_("Enter dates as YYYY-MM-DD, for example 2025-03-31; showing the last 12 months."))
+        elif not all(in_range(d) for d in (parsed_start, parsed_end) if d is not None):
+            errors.append(out_of_range_message() + " " + _("Showing the last 12 months."))
         else:
             if parsed_start is None:
                 try:
