@@ -29,6 +29,9 @@ def bench_env(database_url: str | None = None) -> dict:
     env["REDIS_URL"] = env.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     env["DEBUG"] = "0"
     env["LOG_LEVEL"] = "WARNING"
+    # The benchmark is one client measuring throughput: the per-client rate limit
+    # (api.throttles) would measure the limit instead.
+    env.setdefault("API_RATE_PER_CLIENT", "1000000/minute")
     env.setdefault("DJANGO_SETTINGS_MODULE", "pen_portal.settings")
     return env
 

@@ -210,6 +210,15 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
+# Rate limits (DRF's "N/second|minute|hour|day"). A licensing system that polls every
+# minute and files in bursts stays far below the per-client rate; a runaway loop does not.
+API_RATE_PER_CLIENT = env("API_RATE_PER_CLIENT", "600/minute")
+API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", "60/minute")
+# Failed token requests (a wrong client secret) per client id and address, in a window;
+# past it the token endpoint answers 429 until the window has passed (accounts.oauth).
+TOKEN_FAILURE_LIMIT = int(env("TOKEN_FAILURE_LIMIT", "10"))
+TOKEN_FAILURE_WINDOW_SECONDS = int(env("TOKEN_FAILURE_WINDOW_SECONDS", "900"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.oauth.ApiClientAuthentication",
@@ -227,6 +236,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Per licensing system (its machine user) and per anonymous address (api.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.ClientRateThrottle", "api.throttles.AnonymousRateThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -245,6 +256,18 @@ SPECTACULAR_SETTINGS = {
 # REDIS_URL selects Redis as broker; without it the kombu filesystem transport passes
 # messages through a folder, so the demo's web, worker and beat need no broker server.
 REDIS_URL = env("REDIS_URL", required_in_production=True)
+
+# Counters shared by every web process (rate limits) live in Redis when there is one;
+# the embedded default keeps them per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pen",
+        }
+    }
+
 CELERY_TASK_ALWAYS_EAGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

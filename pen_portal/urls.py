@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from oauth2_provider.views import TokenView
 
 import notifications.urls
 import timeliness.urls
+from accounts.oauth import ThrottledTokenView
 
 from . import views
 
@@ -27,7 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Only the token endpoint: client credentials need no authorisation pages.
-    path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    path("oauth/token/", ThrottledTokenView.as_view(), name="oauth-token"),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg")),
 ]

@@ -6,6 +6,7 @@ and the INCB secretariat reviews. National authorities have an officer and, for 
 main parties, an administrator and a viewer."""
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -49,6 +50,11 @@ def _fast_tests(settings):
     settings.AXES_ENABLED = False
     settings.PEN_REQUIRE_2FA = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Rate-limit counters per test (a fresh in-process cache), never shared through Redis
+    # between tests or xdist workers; tests/test_rate_limits.py checks the Redis cache.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }
 
 
 @dataclass
