@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import notifications.urls
 import timeliness.urls
@@ -25,7 +25,7 @@ urlpatterns = [
     path("webhooks/", include("messaging.urls")),
     path("api/v1/", include("pen_portal.rest_routes")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Only the token endpoint: client credentials need no authorisation pages.
     path("oauth/token/", ThrottledTokenView.as_view(), name="oauth-token"),
     path("admin/", admin.site.urls),
