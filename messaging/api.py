@@ -47,6 +47,10 @@ WEBHOOK_DESCRIPTION = (
     "2xx within 10 seconds; otherwise the delivery is retried with exponential backoff (1 minute, doubling, "
     "at most 2 hours apart) for at least 24 hours. The same event may arrive more than once: de-duplicate by "
     "`id`. After a run of consecutive failures the endpoint is disabled and your authority e-mailed. "
+    "The host is resolved at every attempt: if any of its addresses is not public (this machine, private, "
+    "link-local, shared or reserved networks, in IPv4 or any IPv6 form), nothing is sent and the attempt "
+    "fails. Redirects are not followed (a 3xx is a failed attempt). The delivery log gives a generic reason "
+    "for a failure (`Connection failed.`, `Timed out.`, `TLS error.`, `HTTP 500`, ...), never the network's. "
     "Administrators of the authority (session) or licensing systems with scope `notifications:write`."
 )
 WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The endpoint's id.")
@@ -150,8 +154,8 @@ class WebhookEndpointViewSet(
 
     @extend_schema(
         summary="Delivery log of a webhook endpoint",
-        description="Every event owed to the endpoint, newest first: attempts, last status code or error, next "
-        "attempt, delivery time.",
+        description="Every event owed to the endpoint, newest first: attempts, last status code or error (a "
+        "generic reason, never the network's own message), next attempt, delivery time.",
         parameters=[WEBHOOK_ID],
         responses={200: WebhookDeliverySerializer(many=True), 401: R401, 403: R403, 404: R404},
         tags=["webhooks"],

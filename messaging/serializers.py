@@ -58,7 +58,10 @@ class WebhookDeliverySerializer(serializers.Serializer):
     status = serializers.CharField(help_text="`pending`, `delivered` or `failed` (no more attempts).")
     attempts = serializers.IntegerField()
     last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField()
+    last_error = serializers.CharField(
+        help_text="Why the last attempt failed, in general terms (`Connection failed.`, `Timed out.`, `TLS error.`, "
+        "`HTTP 503`, ...); empty after a success."
+    )
     last_attempt_at = serializers.DateTimeField(allow_null=True)
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)

@@ -9,9 +9,13 @@ authority is party to, so that it need not poll.
   message is addressed to (the same side as the e-mail, never anyone who is not a party),
   and a Celery task per delivery after commit.
 - ``attempt`` sends one delivery once: claimed with a lease (a conditional UPDATE), POSTed
-  with a 10-second timeout, recorded. A 2xx delivers it; anything else schedules the next
-  attempt in the database (``next_attempt_at``) with exponential backoff: 1 minute,
-  doubling, at most 2 hours apart, for at least 24 hours. The periodic task
+  with a 10-second timeout, recorded. The host is resolved at every attempt (``resolve``);
+  if any address of any record is not public (``is_public_address``) nothing is sent, and
+  otherwise the connection goes to the address that was checked, never to a second lookup;
+  no redirect is followed. The delivery log keeps a generic reason, never the socket's
+  error. A 2xx delivers it; anything else schedules the next attempt in the database
+  (``next_attempt_at``) with exponential backoff: 1 minute, doubling, at most 2 hours
+  apart, for at least 24 hours. The periodic task
   ``messaging.retry_webhook_deliveries`` enqueues the due ones, so no retry
   depends on a long broker countdown.
 - After a run of consecutive failures an endpoint is disabled and its authority e-mailed.
@@ -29,10 +33,14 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import certifi
+import urllib3
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -62,6 +70,8 @@ EVENT_HEADER = "X-PEN-Event"
 DELIVERY_HEADER = "X-PEN-Delivery"
 LEASE = timedelta(minutes=2)
 MAX_ENDPOINTS_PER_AUTHORITY = 10
+
+logger = logging.getLogger(__name__)
 
 
 def _setting(name, default):
@@ -140,13 +150,112 @@ def get_endpoint_for(actor, pk) -> WebhookEndpoint:
     return endpoint
 
 
+def insecure_urls_allowed() -> bool:
+    """``WEBHOOK_ALLOW_INSECURE_URLS`` (tests and the local demo only; never in production):
+    http:// and addresses on this machine or private networks are allowed."""
+    return bool(_setting("WEBHOOK_ALLOW_INSECURE_URLS", False))
+
+
+# IPv6 forms that carry an IPv4 address: the destination is the IPv4 address, so it is the
+# one judged. IPv4-mapped (::ffff:a.b.c.d), 6to4 and Teredo are found by ipaddress; NAT64
+# (64:ff9b::a.b.c.d) and IPv4-compatible (::a.b.c.d, deprecated, how [::127.0.0.1] parses)
+# by their prefix.
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _is_public_ipv4(address: ipaddress.IPv4Address) -> bool:
+    # is_global alone calls multicast (224/4) public; the rest is belt and braces.
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not address.is_private
+        and not address.is_loopback
+        and not address.is_link_local
+        and not address.is_unspecified
+    )
+
+
+def is_public_address(address) -> bool:
+    """True only for an address on the public Internet: the one decision, used at
+    registration and before every connection. Loopback, private, shared (100.64/10),
+    link-local, multicast, reserved, unspecified and documentation addresses are not public,
+    nor is an IPv6 address whose embedded IPv4 address (mapped, compatible, 6to4, NAT64,
+    Teredo) is not, nor one with a zone (``fe80::1%eth0``). Anything unparsable is not."""
+    try:
+        address = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if address.version == 4:
+        return _is_public_ipv4(address)
+    if address.scope_id:
+        return False
+    if address.ipv4_mapped is not None:
+        return _is_public_ipv4(address.ipv4_mapped)
+    if address in _NAT64_WELL_KNOWN:  # reserved for ipaddress, but a gateway reaches the IPv4 address
+        return _is_public_ipv4(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address in _IPV4_COMPATIBLE:  # ::, ::1 and the deprecated ::a.b.c.d: never a destination
+        return False
+    if address.teredo is not None:  # 2001::/32: a tunnel to the embedded client, never a receiver
+        return False
+    if address.sixtofour is not None and not _is_public_ipv4(address.sixtofour):
+        return False
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not address.is_private
+        and not address.is_loopback
+        and not address.is_link_local
+        and not address.is_site_local
+        and not address.is_unspecified
+    )
+
+
+# Names that are never on the public Internet: RFC 6761 (localhost), RFC 6762 (local and
+# the private-use names it lists), RFC 8375 (home.arpa), cloud metadata (*.internal) and
+# the customary localhost.localdomain.
+INTERNAL_SUFFIXES = ("localhost", "localdomain", "local", "internal", "intranet", "private", "corp", "home", "lan")
+
+
+def is_internal_name(host: str) -> bool:
+    """A host name that can only mean this machine or a private network: a single label
+    (resolved through the search domains), or one under an internal suffix. A trailing dot
+    changes nothing."""
+    name = host.lower().rstrip(".")
+    labels = name.split(".")
+    if len(labels) < 2:
+        return True
+    return labels[-1] in INTERNAL_SUFFIXES or name.endswith(".home.arpa")
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, each once, in the resolver's order: the one DNS
+    lookup of a delivery (the connection then goes to one of these addresses, never to the
+    name). Raises OSError (socket.gaierror) or UnicodeError when the name does not resolve."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _addresses_of(host: str, port: int) -> list[str]:
+    """A literal address is itself (no lookup); a name is resolved."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return resolve(host, port)
+
+
 def validate_endpoint_url(url: str) -> str:
-    """An HTTPS address on a public host. Credentials in the URL and addresses on the
-    portal's own machine or private networks are refused (the portal would otherwise POST
-    into networks the authority cannot reach). ``WEBHOOK_ALLOW_INSECURE_URLS`` (tests and
-    the local demo only) also allows http:// and local addresses."""
+    """An HTTPS address on a public host. Credentials in the URL, ports outside 1-65535,
+    internal names (``is_internal_name``) and addresses on the portal's own machine or
+    private networks are refused, literal or resolved (``is_public_address``; the portal would
+    otherwise POST into networks the authority cannot reach). A name that does not resolve
+    yet is accepted: every delivery resolves it again and refuses it then if need be.
+    ``WEBHOOK_ALLOW_INSECURE_URLS`` (tests and the local demo only) also allows http:// and
+    local addresses."""
     url = (url or "").strip()
-    insecure_ok = _setting("WEBHOOK_ALLOW_INSECURE_URLS", False)
+    insecure_ok = insecure_urls_allowed()
     try:
         URLValidator(schemes=["https", "http"] if insecure_ok else ["https"])(url)
     except ValidationError:
@@ -154,20 +263,34 @@ def validate_endpoint_url(url: str) -> str:
             {"url": _("Give a complete HTTPS address, such as https://licensing.example/pen.")}
         ) from None
     parts = urlsplit(url)
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise ValidationError({"url": _("Do not put credentials in the address.")})
     if len(url) > 500:
         raise ValidationError({"url": _("The address is longer than 500 characters.")})
+    try:
+        port = parts.port
+    except ValueError:  # urlsplit refuses ports above 65535
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValidationError({"url": _("Give a port between 1 and 65535, or none.")})
     if insecure_ok:
         return url
-    host = (parts.hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
-        raise ValidationError({"url": _("Give an address on a public host.")})
     try:
-        address = ipaddress.ip_address(host)
+        host = (parts.hostname or "").encode("idna").decode("ascii")  # the name as resolved at delivery
+    except UnicodeError:
+        raise ValidationError(
+            {"url": _("Give a complete HTTPS address, such as https://licensing.example/pen.")}
+        ) from None
+    try:
+        ipaddress.ip_address(host)
     except ValueError:
+        if is_internal_name(host):
+            raise ValidationError({"url": _("Give an address on a public host.")}) from None
+    try:
+        addresses = _addresses_of(host, port or 443)
+    except (OSError, UnicodeError, ValueError):
         return url
-    if not address.is_global:
+    if not all(is_public_address(address) for address in addresses):
         raise ValidationError({"url": _("Give an address on a public host.")})
     return url
 
@@ -352,14 +475,118 @@ def verify(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(sign(secret, body), header or "")
 
 
-def _post(url, body, headers):
-    import requests
+def ca_bundle() -> str:
+    """The CAs a receiver's certificate must chain to: certifi's (what requests used), or
+    ``WEBHOOK_CA_BUNDLE`` (a file of PEM certificates)."""
+    return _setting("WEBHOOK_CA_BUNDLE", None) or certifi.where()
 
+
+def _send(url: str, address: str, body: bytes, headers: dict) -> int:
+    """POST ``body`` to ``url`` over a connection to ``address``, the IP address that was
+    just checked, and return the status code (urllib3's exceptions propagate).
+
+    Why urllib3's pools and not ``requests.post(url)``: requests (urllib3 beneath it) looks
+    the name up again when it connects, and that second answer need not be the one checked
+    (DNS rebinding). A pool whose host is the IP address connects to it with no lookup, and
+    ``server_hostname`` keeps TLS about the name: the SNI is the name, and the certificate
+    is verified against the name (no ``assert_hostname``, so OpenSSL's own check,
+    ``check_hostname``, does it during the handshake) and must chain to ``ca_bundle()``.
+    The Host header is the name too. No proxy from the environment (a proxy would resolve
+    the name itself), no retry, no redirect: a 3xx is answered to the caller as it is."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port if parts.port is not None else (443 if https else 80)
+    name = parts.hostname.encode("idna").decode("ascii")
+    host_header = f"[{name}]" if ":" in name else name
+    if port != (443 if https else 80):
+        host_header = f"{host_header}:{port}"
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    options = {
+        "timeout": urllib3.Timeout(connect=timeout_seconds(), read=timeout_seconds()),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if https:
+        pool = urllib3.HTTPSConnectionPool(
+            address, port, server_hostname=name, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle(), **options
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, **options)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": host_header},
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,  # the body is not needed, nor read, whatever its size
+        )
+        response.close()
+        return response.status
+
+
+# A name's addresses tried in turn when a connection cannot be opened (as a browser would).
+MAX_ADDRESSES_TRIED = 4
+
+
+def _post(url, body, headers):
+    """One POST of a delivery: resolve the host once, refuse the lot if any address is not
+    public, otherwise connect to the checked addresses in the resolver's order (the next
+    one only when a connection cannot be opened). Returns (status code or None, reason);
+    the reason is "" for a 2xx, else generic.
+
+    The reasons are what the delivery log (API and page) shows, so never the socket's or
+    the resolver's own words ("No route to host", "Connection refused", NameResolutionError):
+    those would make the log a scanner of networks the client cannot see. The detail goes
+    to the server log."""
+    parts = urlsplit(url)
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout_seconds(), allow_redirects=False)
-    except requests.RequestException as error:
-        return None, f"{type(error).__name__}: {error}"
-    return response.status_code, "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        port, host = 0, ""
+    if not host or not 1 <= port <= 65535 or parts.scheme not in ("https", "http"):
+        logger.warning("Webhook %s not sent: not a deliverable address.", url)
+        return None, _("The address is not valid.")
+    if parts.scheme != "https" and not insecure_urls_allowed():
+        logger.warning("Webhook %s not sent: not HTTPS.", url)
+        return None, _("The address is not valid.")
+    try:
+        addresses = _addresses_of(host, port)
+    except (OSError, UnicodeError, ValueError) as error:
+        logger.warning("Webhook %s not sent: %s does not resolve: %r", url, host, error)
+        return None, _("The host name could not be resolved.")
+    if not addresses:
+        logger.warning("Webhook %s not sent: %s has no address.", url, host)
+        return None, _("The host name could not be resolved.")
+    if not insecure_urls_allowed():
+        refused = [address for address in addresses if not is_public_address(address)]
+        if refused:
+            logger.warning("Webhook %s not sent: %s resolves to non-public %s.", url, host, ", ".join(refused))
+            return None, _("The address resolves to a non-public network address.")
+    reason = _("Connection failed.")
+    for address in addresses[:MAX_ADDRESSES_TRIED]:
+        try:
+            status_code = _send(url, address, body, headers)
+        except urllib3.exceptions.NewConnectionError as error:  # before its base, ConnectTimeoutError
+            logger.warning("Webhook %s: no connection to %s: %r", url, address, error)
+            continue
+        except urllib3.exceptions.TimeoutError as error:
+            logger.warning("Webhook %s: %s timed out: %r", url, address, error)
+            return None, _("Timed out.")
+        except urllib3.exceptions.SSLError as error:
+            logger.warning("Webhook %s: TLS with %s failed: %r", url, address, error)
+            return None, _("TLS error.")
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+            logger.warning("Webhook %s: POST to %s failed: %r", url, address, error)
+            return None, reason
+        if 200 <= status_code < 300:
+            return status_code, ""
+        if 300 <= status_code < 400:
+            return status_code, _("HTTP %(code)d (redirects are not followed)") % {"code": status_code}
+        return status_code, f"HTTP {status_code}"
+    return None, reason
 
 
 def attempt(delivery_id: int, *, now) -> str | None:

@@ -57,6 +57,29 @@ def _fast_tests(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch):
+    """Tests never ask real DNS (CI's network reaches only package registries, and a test
+    must not depend on the world): a host name other than localhost does not resolve unless
+    a test says what it resolves to (tests/test_webhooks.py, tests/test_webhook_addresses.py).
+    Literal addresses pass, so the database, Redis and the live server are unaffected."""
+    import ipaddress
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        try:
+            ipaddress.ip_address((name or "").strip("[]").split("%")[0])
+        except ValueError:
+            if name not in (None, "", "localhost"):
+                raise socket.gaierror(socket.EAI_NONAME, f"{name}: no DNS in tests") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @dataclass
 class Cast:
     exporter: Authority
