@@ -33,13 +33,23 @@ def _check_role(authority, role: str) -> None:
 @transaction.atomic
 def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation, str]:
     """Invite ``email`` to the actor's authority; returns the invitation and the raw token
-    (sent by e-mail only; the database keeps its hash)."""
+    (sent by e-mail only; the database keeps its hash).
+
+    The answer never depends on whether the address already has an account, here or in
+    any other authority: the administrator sees the same "sent" and the same pending
+    invitation either way. Users are officers of other governments' authorities and INCB
+    staff; telling an administrator of one authority that an address is a user elsewhere
+    would let anyone with that role find out, address by address, who works for which
+    authority (account enumeration). So, as a serious system does with a password reset,
+    the answer is neutral and only the owner of the address learns the rest: an address
+    with an account gets an e-mail saying so, without a link (one address is one account;
+    accept_invitation refuses a second one anyway), and the invitation stays pending,
+    unusable, until it expires or is revoked."""
     authority = actor.authority
     _require_admin_of(actor, authority)
     _check_role(authority, role)
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+    has_account = User.objects.filter(email__iexact=email).exists()
     raw = Invitation.new_token()
     invitation = Invitation.objects.create(
         authority=authority,
@@ -49,17 +59,26 @@ def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation,
         invited_by=actor,
         expires_at=now + settings.INVITATION_VALID_FOR,
     )
-    link = settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
-    body = _(
-        "%(inviter)s invited you to act for %(authority)s on the PEN Portal as %(role)s.\n\n"
-        "Choose your user name and password here (the link works once, for %(days)d days):\n%(link)s\n"
-    ) % {
-        "inviter": actor,
-        "authority": authority.name,
-        "role": Role(role).label,
-        "days": settings.INVITATION_VALID_FOR.days,
-        "link": link,
-    }
+    if has_account:
+        body = _(
+            "%(inviter)s invited this e-mail address to act for %(authority)s on the PEN Portal.\n\n"
+            "This address already has an account on the PEN Portal, and one address can have only one. "
+            "No second account is made: log in with the account you have. If you are to act for "
+            "%(authority)s instead, tell %(inviter)s.\n\n"
+            "If you did not expect this message, you need not do anything.\n"
+        ) % {"inviter": actor, "authority": authority.name}
+    else:
+        link = settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
+        body = _(
+            "%(inviter)s invited you to act for %(authority)s on the PEN Portal as %(role)s.\n\n"
+            "Choose your user name and password here (the link works once, for %(days)d days):\n%(link)s\n"
+        ) % {
+            "inviter": actor,
+            "authority": authority.name,
+            "role": Role(role).label,
+            "days": settings.INVITATION_VALID_FOR.days,
+            "link": link,
+        }
     transaction.on_commit(
         lambda: send_mail(_("Your invitation to the PEN Portal"), body, None, [email], fail_silently=False)
     )

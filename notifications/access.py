@@ -5,7 +5,13 @@ Rules (docs/domain.md): the exporting authority sees its own notifications,
 drafts included; once sent, the importing country's authorities, the transit countries'
 authorities (read only), authorities the exporter shared it with (read only, a
 django-guardian object permission on the authority's group) and INCB staff (read only)
-see it. Anyone else gets the same 404 as for a reference that does not exist."""
+see it. Anyone else gets the same 404 as for a reference that does not exist.
+
+Of the importing country's authorities only the one the notification is addressed to
+(``importing_authority``, the country's focal point when it was sent: the one told by
+e-mail and webhook) acts for the country (``Party.IMPORTING``); the others read it
+(``Party.IMPORTING_COUNTRY``), like a transit country. What each party sees of the
+timeline is ``visible_events``."""
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import In
@@ -14,6 +20,7 @@ from django.http import Http404
 from .models import (
     TRANSITIONS,
     Action,
+    EventKind,
     Notification,
     NotificationGroupObjectPermission,
     Status,
@@ -25,7 +32,10 @@ VIEW_PERMISSION = "view_notification"
 
 class Party:
     EXPORTING = "exporting"
+    # The importing authority: the one the notification is addressed to. It acts.
     IMPORTING = "importing"
+    # Another authority of the importing country: it reads, and does nothing else.
+    IMPORTING_COUNTRY = "importing_country"
     TRANSIT = "transit"
     SHARED = "shared"
     INCB = "incb"
@@ -70,13 +80,17 @@ def visible_notifications(user, *, role: str | None = None) -> QuerySet:
 
     sent = ~Q(status=Status.DRAFT)
     exporting = Q(exporting_authority_id=authority.pk)
-    importing = Q(importing_country_id=authority.country_id) & sent
+    importing_country = Q(importing_country_id=authority.country_id) & sent
+    # The country first, so that its indexes (notif_importing_inbox, notif_inbox_changed)
+    # still lead; the addressed authority is a filter on the rows they give.
+    addressed = importing_country & Q(importing_authority_id=authority.pk)
     routed = TransitCountry.objects.filter(country_id=authority.country_id).order_by().values("notification_id")
     transit = Q(_IdIn(F("pk"), routed)) & sent
     shared = Q(_IdIn(F("pk"), shared_with(authority).order_by().values("content_object_id"))) & sent
     by_role = {
         Party.EXPORTING: exporting,
-        Party.IMPORTING: importing,
+        Party.IMPORTING: addressed,
+        Party.IMPORTING_COUNTRY: importing_country & ~Q(importing_authority_id=authority.pk),
         Party.TRANSIT: transit,
         Party.SHARED: shared,
     }
@@ -84,7 +98,7 @@ def visible_notifications(user, *, role: str | None = None) -> QuerySet:
         if role not in by_role:
             return qs.none()
         return qs.filter(by_role[role])
-    return qs.filter(exporting | importing | transit | shared)
+    return qs.filter(exporting | importing_country | transit | shared)
 
 
 def get_notification_for(user, reference: str, *, queryset: QuerySet | None = None) -> Notification:
@@ -110,8 +124,10 @@ def parties_of(user, notification: Notification) -> set[str]:
         parties.add(Party.EXPORTING)
     if notification.status == Status.DRAFT:
         return parties
-    if notification.importing_country_id == authority.country_id:
+    if notification.importing_authority_id == authority.pk:
         parties.add(Party.IMPORTING)
+    elif notification.importing_country_id == authority.country_id:
+        parties.add(Party.IMPORTING_COUNTRY)
     if notification.transits.filter(country_id=authority.country_id).exists():
         parties.add(Party.TRANSIT)
     if shared_with(authority).filter(content_object_id=notification.pk).exists():
@@ -119,7 +135,9 @@ def parties_of(user, notification: Notification) -> set[str]:
     return parties
 
 
-# Which party may take which action (with an officer or administrator role).
+# Which party may take which action (with an officer or administrator role). The
+# importing side's actions are the addressed authority's only (Party.IMPORTING), never
+# another authority of its country (Party.IMPORTING_COUNTRY), which reads.
 ACTION_PARTY = {
     Action.SUBMIT: Party.EXPORTING,
     Action.EDIT_DRAFT: Party.EXPORTING,
@@ -153,6 +171,41 @@ def allowed_actions(user, notification: Notification) -> list[str]:
                 continue
             actions.append(action)
     return actions
+
+
+# Timeline events that belong to some parties only (every other kind is the record of the
+# notification, seen by every party that may read it):
+# - INCB's follow-ups are INCB's own record of chasing the importing country: INCB only.
+# - Whom the exporter shared the notification with (or stopped sharing it with) is the
+#   exporter's decision, and INCB's to review: the exporting authority and INCB only. The
+#   shared-with authority does not see even the event of its own share (the safest
+#   reading: one rule by kind, never by the event's data, so no other share can slip
+#   through); that it may read the notification is all it needs, and its page says so.
+EVENT_AUDIENCE = {
+    EventKind.FOLLOWED_UP: frozenset({Party.INCB}),
+    EventKind.SHARED: frozenset({Party.EXPORTING, Party.INCB}),
+    EventKind.SHARE_REVOKED: frozenset({Party.EXPORTING, Party.INCB}),
+}
+
+
+def may_see_event(parties: set[str], kind: str) -> bool:
+    """Whether a user party to the notification as ``parties`` (parties_of) may see an
+    event of ``kind``: the rule of EVENT_AUDIENCE, for one event."""
+    audience = EVENT_AUDIENCE.get(kind)
+    return audience is None or bool(audience & set(parties))
+
+
+def visible_events(parties: set[str], events):
+    """The timeline events a user party to a notification as ``parties`` (parties_of) may
+    see: the one rule for the page and the API (may_see_event, event by event).
+
+    ``events``: a queryset (returned narrowed, still lazy: one query, whatever the
+    number of events) or already fetched events, e.g. from a prefetch (returned as a
+    list, in their order, with no query). No parties: only the events everyone sees."""
+    hidden = [kind for kind in EVENT_AUDIENCE if not may_see_event(parties, kind)]
+    if isinstance(events, QuerySet):
+        return events.exclude(kind__in=hidden) if hidden else events
+    return [event for event in events if event.kind not in hidden]
 
 
 def follow_up_queue(user, *, today):

@@ -159,6 +159,7 @@ class NotificationFilter(django_filters.FilterSet):
         choices=[
             (access.Party.EXPORTING, "exporting"),
             (access.Party.IMPORTING, "importing"),
+            (access.Party.IMPORTING_COUNTRY, "importing_country"),
             (access.Party.TRANSIT, "transit"),
             (access.Party.SHARED, "shared"),
         ],

@@ -210,6 +210,18 @@ class EventSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class VisibleEventsSerializer(serializers.ListSerializer):
+    """The timeline as the caller's authority may see it (access.visible_events): read from
+    the prefetched events (prefetch_detail), so it costs no query per event."""
+
+    def get_attribute(self, instance):
+        from .access import parties_of, visible_events
+
+        request = self.context.get("request")
+        parties = parties_of(request.user, instance) if request else set()
+        return visible_events(parties, list(super().get_attribute(instance).all()))
+
+
 class RiskFlagSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="`silence`: no reply by the due date.")
     raised_at = serializers.DateTimeField()
@@ -280,7 +292,11 @@ class NotificationSerializer(NotificationSummarySerializer):
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     risk_flags = RiskFlagSerializer(many=True, source="risk_signals")
     responses = ResponseSerializer(many=True)
-    events = EventSerializer(many=True, help_text="The timeline, oldest first.")
+    events = VisibleEventsSerializer(
+        child=EventSerializer(),
+        help_text="The timeline, oldest first: the events your authority may see (INCB's follow-ups are INCB's; "
+        "shares are the exporting authority's and INCB's).",
+    )
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the caller may do now: submit, acknowledge, no_objection, objection, information_requested, "
         "provide_information, withdraw, ..."

@@ -331,7 +331,8 @@ def _detail_page(request, notification, **forms):
         "items": notification.items.select_related("substance"),
         "transits": notification.transits.select_related("country"),
         "responses": notification.responses.select_related("user", "authority"),
-        "events": notification.events.select_related("actor", "actor_authority"),
+        # Only the events this party may see (INCB's follow-ups, the exporter's shares).
+        "events": access.visible_events(parties, notification.events.select_related("actor", "actor_authority")),
         "attachments": notification.attachments.all(),
         "risk_signals": notification.risk_signals.all(),
         "version_form": VersionedForm(initial=initial),

@@ -11,22 +11,28 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import Role, User
 from accounts.services import create_api_client
+from authorities.services import create_authority
 from notifications import services
 from notifications.api import NotificationViewSet
 from tests.api_helpers import bearer, token_for
+from tests.conftest import make_user
 from tests.factories import file
 
 STATES = ["draft", "awaiting_reply", "information_requested", "no_objection", "withdrawn"]
 FINAL = {"no_objection"}
 OPEN = {"awaiting_reply", "information_requested"}
 
-# principal -> (authority side, may act (officer), kind)
+# principal -> (authority side, may act (officer), kind). "importing" is the authority the
+# notification is addressed to (the importing country's focal point when it was sent);
+# "importing_country" another authority of that country (GH), which is not.
 PRINCIPALS = {
     "exporter_officer": ("exporting", True, "person"),
     "exporter_viewer": ("exporting", False, "person"),
     "importer_officer": ("importing", True, "person"),
     "importer_viewer": ("importing", False, "person"),
+    "importing_country_officer": ("importing_country", True, "person"),
     "transit_officer": ("transit", True, "person"),
     "outsider_officer": ("outsider", True, "person"),
     "shared_officer": ("shared", True, "person"),  # an outsider the exporter shared it with
@@ -35,6 +41,7 @@ PRINCIPALS = {
     "anonymous": (None, False, "anonymous"),
     "exporter_client": ("exporting", True, "client"),
     "importer_client": ("importing", True, "client"),
+    "importing_country_client": ("importing_country", True, "client"),
     "transit_client": ("transit", True, "client"),
     "outsider_client": ("outsider", True, "client"),
     "incb_client": ("incb", False, "client"),
@@ -68,11 +75,12 @@ def scopes_held(side) -> set[str]:
 
 
 def visible(side, state) -> bool:
-    """The rules: the exporter sees its own, drafts included; once sent, the importing
-    and transit countries and INCB see it; nobody else ever does."""
+    """The rules: the exporter sees its own, drafts included; once sent, every authority
+    of the importing country, the transit countries' authorities, the authorities it was
+    shared with and INCB see it; nobody else ever does."""
     if side == "exporting":
         return True
-    return side in {"importing", "transit", "shared", "incb"} and state != "draft"
+    return side in {"importing", "importing_country", "transit", "shared", "incb"} and state != "draft"
 
 
 def allowed(principal, endpoint, state) -> str:
@@ -88,6 +96,8 @@ def allowed(principal, endpoint, state) -> str:
     if endpoint == "detail":
         return "ok"
     action_side, states = ACTIONS[endpoint]
+    # Only the authority the notification is addressed to acts for the importing country:
+    # "importing_country" is not "importing", so its officers and clients read, never act.
     if side != action_side or not can_act:
         return "denied"
     return "ok" if state in states else "conflict"
@@ -127,11 +137,26 @@ class Caller:
     person: object = None
 
 
+def second_importing_authority():
+    """Another authority of the importing country (GH), not its focal point (the cast's
+    gh-fda is), with an officer: the matrix's own, the shared cast has none."""
+    authority, _created = create_authority(
+        code="gh-nacoc", name="Narcotics Control Commission (GH)", email="gh-nacoc@example.org", country_code="GH"
+    )
+    assert not authority.is_focal_point
+    officer = User.objects.filter(username="nacoc_officer").first() or make_user(
+        "nacoc_officer", authority, Role.OFFICER
+    )
+    return authority, officer
+
+
 def caller_for(principal, cast, client) -> Caller:
     side, _can_act, kind = PRINCIPALS[principal]
+    second_authority, second_officer = second_importing_authority() if side == "importing_country" else (None, None)
     authority = {
         "exporting": cast.exporter,
         "importing": cast.importer,
+        "importing_country": second_authority,
         "transit": cast.transit,
         "outsider": cast.outsider,
         "shared": cast.shared,
@@ -152,6 +177,7 @@ def caller_for(principal, cast, client) -> Caller:
         "exporter_viewer": cast.exporter_viewer,
         "importer_officer": cast.importer_officer,
         "importer_viewer": cast.importer_viewer,
+        "importing_country_officer": second_officer,
         "transit_officer": cast.transit_officer,
         "outsider_officer": cast.outsider_officer,
         "shared_officer": cast.shared_officer,
