@@ -6,11 +6,14 @@ one, the old version), in the same transaction as its Event, so two concurrent a
 can never both win. Callers pass ``now``; nothing here reads the clock."""
 
 import math
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pgtrigger
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -647,23 +650,83 @@ def sniff_attachment_type(head: bytes):
     return None
 
 
+ATTACHMENT_NAME_MAX_LENGTH = 120  # characters, extension included (the column holds 200)
+ATTACHMENT_FALLBACK_NAME = "attachment"
+# Unicode categories never kept in a name (whitespace among them becomes a space):
+# control (NUL, ESC...), format (the bidi overrides such as U+202E, zero-width characters,
+# the BOM), surrogate, private use, unassigned.
+_DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_RESERVED_CHARACTERS = re.compile(r'[<>:"|?*]')  # refused in a file name on Windows
+# A last extension: a dot and 1 to 10 ASCII letters and digits, one of them a letter.
+_EXTENSION = re.compile(r"\.(?=[A-Za-z0-9]{1,10}\Z)[0-9]*[A-Za-z][A-Za-z0-9]*\Z")
+
+
+def attachment_name(uploaded_name: str | None, extension: str) -> str:
+    """The name an attachment is stored and served under: the uploader's base name,
+    cleaned, with the ``extension`` of the type sniffed from the content.
+
+    - Only the last path part is kept; ``/`` and ``\\`` both separate.
+    - Unicode is NFC. Whitespace (tab, CR, LF...) becomes a space and runs of spaces one;
+      the characters of ``_DROPPED_CATEGORIES`` are removed; ``<>:"|?*`` become ``_``.
+    - The last extension, when there is one (a dot and up to 10 ASCII letters and digits,
+      one a letter), is replaced; otherwise the extension is added. Earlier dots are part
+      of the base name, harmless once the last extension is the true one: ``Report.html``
+      is ``Report.pdf``, ``scan.PDF.exe`` is ``scan.PDF.pdf``, ``photo.jpeg`` is
+      ``photo.jpg``, ``permit v1.2`` is ``permit v1.2.pdf``.
+    - Dots and spaces are trimmed from the end of the name (``Report.html.`` is
+      ``Report.pdf``) and from both ends of the base name (never a hidden file:
+      ``.hidden.html`` is ``hidden.pdf``); an empty one is ``attachment``.
+    - The base name is cut so that the whole is at most ATTACHMENT_NAME_MAX_LENGTH."""
+    name = re.split(r"[/\\]", uploaded_name or "")[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(
+        " " if char.isspace() else char
+        for char in name
+        if char.isspace() or unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+    name = _RESERVED_CHARACTERS.sub("_", re.sub(r" {2,}", " ", name)).rstrip(". ")
+    name = _EXTENSION.sub("", name)
+    suffix = f".{extension}"
+    stem = name.strip(". ")[: ATTACHMENT_NAME_MAX_LENGTH - len(suffix)].rstrip(". ")
+    return (stem or ATTACHMENT_FALLBACK_NAME) + suffix
+
+
+def attachment_too_large(max_bytes: int) -> ValidationError:
+    """The refusal of a file over ``max_bytes``, beside the file field: add_attachment's,
+    and the page's when the upload is cut off while it arrives (web.uploads)."""
+    return ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}})
+
+
+def served_attachment(attachment: Attachment) -> tuple[str, str]:
+    """The name and content type a stored attachment is served with: its sniffed type, and
+    its name by attachment_name with that type's extension (also for a row stored before
+    names were cleaned). A type that is not one of ours (never stored) is served as
+    ``application/octet-stream``."""
+    extensions = dict(ALLOWED_ATTACHMENT_TYPES.values())
+    if attachment.content_type not in extensions:
+        return attachment_name(attachment.original_name, "bin"), "application/octet-stream"
+    return attachment_name(attachment.original_name, extensions[attachment.content_type]), attachment.content_type
+
+
 @transaction.atomic
 def add_attachment(*, actor, notification: Notification, upload, now: datetime, max_bytes: int) -> Attachment:
+    """Store ``upload`` (at most ``max_bytes``; a PDF, PNG or JPEG by its first bytes) under
+    attachment_name: the uploader's base name, cleaned, with the sniffed type's extension."""
     _require_may(actor, notification, Action.ATTACH)
     if notification.status not in TRANSITIONS[Action.ATTACH][0]:
         raise Conflict(_("The notification has been withdrawn."))
     if upload.size > max_bytes:
-        raise ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}})
+        raise attachment_too_large(max_bytes)
     head = upload.read(16)
     upload.seek(0)
     kind = sniff_attachment_type(head)
     if kind is None:
         raise ValidationError({"file": _("Attach a PDF, PNG or JPEG file.")})
-    content_type, _ext = kind
+    content_type, extension = kind
     attachment = Attachment(
         notification=notification,
         token=secrets.token_hex(16),
-        original_name=(upload.name or "attachment")[-200:],
+        original_name=attachment_name(upload.name, extension),
         content_type=content_type,
         size=upload.size,
         uploaded_by=actor,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.models import Authority, Country
 from web.forms import add_service_error, error_anchors
+from web.uploads import limit_upload, upload_too_large
 
 from . import access, services
 from .forms import (
@@ -567,9 +568,20 @@ def revoke_share(request, notification, code):
     return redirect(reverse("notifications:detail", args=[notification.reference]) + "#shares")
 
 
+@limit_upload("ATTACHMENT_MAX_BYTES")
 @notification_action(Action.ATTACH)
 def upload_attachment(request, notification):
+    """A file over ATTACHMENT_MAX_BYTES is refused while it arrives (web.uploads): the page
+    again, 413, the error beside the file field, nothing stored. That check comes first:
+    a body refused by its Content-Length alone reaches here without a CSRF check."""
     form = AttachmentForm(request.POST, request.FILES)
+    if upload_too_large(request):
+        form.is_valid()
+        form.errors.pop("file", None)  # not "required": the file was sent, and refused
+        add_service_error(form, services.attachment_too_large(settings.ATTACHMENT_MAX_BYTES))
+        response = _detail_page(request, notification, upload_form=form)
+        response.status_code = 413
+        return response
     if form.is_valid():
         try:
             attachment = services.add_attachment(

@@ -1,2 +1,3 @@
-"""The browser pages' plumbing shared by every app's forms: a service's errors placed
-beside their fields, and the error summary's links."""
+"""The plumbing every app's pages (and forms) share: a service's errors beside their
+fields and the error summary's links, the range of dates a person may type, the upload
+size guard, and the read-only admin base."""
