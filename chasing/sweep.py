@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging import outbox
+from notifications import timeline
 from notifications.clock import ladder, step_due_at
 from notifications.models import Event, EventKind, Notification, RiskKind, RiskSignal, Status
 
@@ -184,7 +185,9 @@ def chase_batch(ids: list[int], *, now) -> int:
                 )
         Notification.objects.bulk_update(changed, ["chase_step", "next_chase_at"])
         ChaseRecord.objects.bulk_create(records)
-        Event.objects.bulk_create(events)
+        # Chained to each notification's head (read once for the batch, under the FOR UPDATE
+        # above, so no other writer can add an event in between), in insertion order.
+        Event.objects.bulk_create(timeline.chain(events))
         RiskSignal.objects.bulk_create(signals, ignore_conflicts=True)
         outbox.emit_many(messages, now=now)
     return len(records)

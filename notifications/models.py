@@ -1,5 +1,6 @@
 """Pre-export notifications, their items, replies, timeline and risk signals."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -313,7 +314,18 @@ class EventKind(models.TextChoices):
 
 
 class Event(models.Model):
-    """The append-only timeline: who (person and authority) did what, and when."""
+    """The append-only timeline: who (person and authority) did what, and when.
+
+    Tamper-evident (notifications.timeline): ``hash`` is the SHA-256 of the previous event's
+    hash of the same notification (in id order; ``timeline.GENESIS`` for the first) and of
+    this event's canonical content, so a changed, removed or inserted event breaks the chain
+    that ``manage.py verify_timeline`` recomputes. On PostgreSQL two triggers refuse every
+    UPDATE and DELETE of a row; only ``services.delete_draft`` (a draft's own timeline) and
+    the simulator's ``demo.scale.remove_due`` (rows it wrote) switch the delete trigger off,
+    for their one statement, with ``pgtrigger.ignore(timeline.NO_DELETE)``. TRUNCATE (the
+    test teardown of transactional tests, ``seed_scale --reset``) is not a row operation and
+    is not refused. On SQLite (development, the quick test run) no trigger is installed:
+    there only the chain shows a change."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=25, choices=EventKind.choices)
@@ -326,10 +338,20 @@ class Event(models.Model):
     )
     detail = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # Hex SHA-256 chaining this event to the previous one of its notification (timeline.link_hash).
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["notification", "at"], name="event_timeline")]
+        constraints = [
+            # A writer that forgets the chain fails at once, instead of leaving a broken link.
+            models.CheckConstraint(condition=~Q(hash=""), name="event_hash_set"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="event_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(name="event_no_delete", operation=pgtrigger.Delete),
+        ]
 
     def __str__(self):
         return f"{self.notification_id} {self.kind} {self.at:%Y-%m-%d}"

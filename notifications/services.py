@@ -24,7 +24,7 @@ from authorities.models import Authority, AuthorityKind, Country, Substance
 from messaging.outbox import emit
 from web.dates import in_range, out_of_range_message
 
-from . import access
+from . import access, timeline
 from .clock import first_chase_at, next_chase_at, reply_deadline
 from .models import (
     FINAL_DECISIONS,
@@ -205,16 +205,28 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
 def record_event(notification, kind, *, now, actor=None, detail="", data=None) -> Event:
     """Add one entry to a notification's timeline. Public for the apps that act on a
     notification without changing its status (chasing's follow-ups); the status changes
-    here record their own."""
-    return Event.objects.create(
-        notification=notification,
-        kind=kind,
-        at=now,
-        actor=actor,
-        actor_authority_id=getattr(actor, "authority_id", None),
-        detail=detail,
-        data=data or {},
-    )
+    here record their own.
+
+    The entry is chained to the notification's last one (notifications.timeline). The
+    notification's row is locked first, so a concurrent writer (a colleague's share, the
+    sweep) waits for this transaction and then chains to this entry, never to the same
+    head: after a transition's conditional UPDATE the lock is already held and this costs
+    nothing more; for the actions that change no column (share, attachment, follow-up) it
+    is what serialises them."""
+    with transaction.atomic(savepoint=False):
+        list(Notification.objects.select_for_update().filter(pk=notification.pk).values_list("pk", flat=True))
+        event = Event(
+            notification=notification,
+            kind=kind,
+            at=now,
+            actor=actor,
+            actor_authority_id=getattr(actor, "authority_id", None),
+            detail=detail,
+            data=data or {},
+        )
+        timeline.chain([event])
+        event.save(force_insert=True)
+    return event
 
 
 def _require_may(actor, notification, action):
@@ -359,7 +371,11 @@ def update_draft(
 @transaction.atomic
 def delete_draft(*, actor, notification: Notification, now: datetime) -> None:
     _require_may(actor, notification, Action.DELETE_DRAFT)
-    deleted, _rows = Notification.objects.filter(pk=notification.pk, status=Status.DRAFT).delete()
+    # A draft is its author's to discard, timeline included (nobody else ever saw it): the
+    # one deletion of events the services make, so the append-only delete trigger is
+    # switched off for this statement only (the cascade of this one draft's rows).
+    with pgtrigger.ignore(timeline.NO_DELETE):
+        deleted, _rows = Notification.objects.filter(pk=notification.pk, status=Status.DRAFT).delete()
     if not deleted:
         raise Conflict(_("Only a draft can be deleted."))
 

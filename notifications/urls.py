@@ -8,6 +8,7 @@ urlpatterns = [
     path("list/", views.notification_list, name="list"),
     path("new/", views.create, name="create"),
     path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/timeline.json", views.timeline_export, name="timeline_export"),
     path("<str:reference>/edit/", views.edit, name="edit"),
     path("<str:reference>/send/", views.send, name="send"),
     path("<str:reference>/delete/", views.delete, name="delete"),

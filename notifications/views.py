@@ -607,11 +607,36 @@ def download_attachment(request, reference, token):
     attachment = notification.attachments.filter(token=token).first()
     if attachment is None:
         raise Http404
+    # The sniffed type, and the name with its extension; FileResponse writes the name
+    # quoted (ASCII) or RFC 5987-encoded (filename*=utf-8''...), never raw.
+    filename, content_type = services.served_attachment(attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+        filename=filename,
+        content_type=content_type,
     )
+    response["Cache-Control"] = "private, no-store"
+    # Here whatever SECURE_CONTENT_TYPE_NOSNIFF says: the body is a user's upload.
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def timeline_export(request, reference):
+    """One notification's timeline as JSON, with every event's hash and the chain's head, for
+    a third party to verify with the canonical form it states (notifications.timeline). For
+    whoever may see the notification (INCB, the parties: the detail page already shows them
+    the timeline); the same 404 as a missing one otherwise."""
+    from django.http import JsonResponse
+
+    from . import timeline
+
+    notification = access.get_notification_for(request.user, reference)
+    parties = access.parties_of(request.user, notification)
+    body = timeline.export(notification, may_see=lambda kind: access.may_see_event(parties, kind))
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="{notification.reference}-timeline.json"'
     response["Cache-Control"] = "private, no-store"
     return response

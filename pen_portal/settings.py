@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # Installs the triggers declared in models' Meta.triggers (the timeline's append-only
+    # protection, notifications.Event) through migrations; PostgreSQL only.
+    "pgtrigger",
     # The portal's apps, from the bottom layer up (docs/architecture.md).
     "api",
     "accounts",

@@ -239,6 +239,7 @@ PAGE_CALLS = {
     "withdraw": ("get", "withdraw", {}),
     "share": ("post", "withdraw", {"authority": ""}),  # sharing: the exporting officer, once sent
     "attachment": ("get", "detail", {}),
+    "timeline_export": ("get", "detail", {}),  # whoever reads the timeline may export it
 }
 PAGE_EXTRA_ARGS = {"attachment": ["nonexistent"]}
 # Page routes covered elsewhere, with the reason (a route missing from both lists fails).
