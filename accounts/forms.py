@@ -7,7 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, User, roles_for
+from .models import RECOVERY_CODE_LENGTH, Role, User, normalize_recovery_code, roles_for
 from .oauth import scopes_authority_may_hold
 
 
@@ -98,6 +98,24 @@ class TokenForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*", "autofocus": True}
         ),
     )
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=30,
+        strip=True,
+        help_text=_("One of the codes you kept when you set up two-factor sign-in, like abcde-fghij. Each works once."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if len(normalize_recovery_code(code)) != RECOVERY_CODE_LENGTH:
+            raise ValidationError(_("Enter the ten letters and digits of a recovery code, like abcde-fghij."))
+        return code
 
 
 class ApiClientForm(forms.Form):

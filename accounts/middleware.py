@@ -2,8 +2,9 @@
 
 A person must verify a TOTP code in each session when PEN_REQUIRE_2FA is on (the
 production default), and also whenever they have set up a device, even in the demo.
-Until then the only pages open to them are those to set one up, verify it, and log out;
-the API refuses such a session with 403 (machine clients use bearer tokens instead)."""
+Until then the only pages open to them are those to set one up, verify it (with the app's
+code or a recovery code), and log out; the API refuses such a session with 403 (machine
+clients use bearer tokens instead)."""
 
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ class RequireTwoFactorMiddleware:
             allowed = {
                 reverse("accounts:two_factor_setup"),
                 reverse("accounts:two_factor_verify"),
+                reverse("accounts:two_factor_recovery"),
                 reverse("accounts:logout"),
             }
             if request.path.startswith("/api/"):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -158,3 +159,78 @@ class LoginSession(models.Model):
 
     def __str__(self):
         return f"{self.user} session"
+
+
+RECOVERY_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/i/l: read off paper without doubt
+RECOVERY_CODE_LENGTH = 10
+
+
+def normalize_recovery_code(raw: str) -> str:
+    """A code as typed (any case, with spaces or the hyphen) in the form it is hashed in."""
+    return "".join(ch for ch in raw.lower() if ch.isalnum())
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator when it is lost.
+
+    Only ``HMAC-SHA256(key derived from SECRET_KEY, salt + code)`` is stored, with a random
+    salt per code. Not Django's password hashers: a code is 10 random characters (about 50
+    bits), not a guessable password, so a slow hash buys little, while checking a typed code
+    means trying each of a person's ten rows: ten PBKDF2 runs per attempt would make each
+    attempt cost seconds of CPU (a denial of service) for no gain. The key means a copy of
+    the database alone yields nothing to guess against; the salt means each code must be
+    attacked on its own. Online guessing is what django-otp's throttling stops."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.CharField(max_length=32, editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.user} recovery code"
+
+    @staticmethod
+    def new_code() -> str:
+        """A new code in the form it is shown: ``abcde-fghij``."""
+        raw = "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _i in range(RECOVERY_CODE_LENGTH))
+        return f"{raw[:5]}-{raw[5:]}"
+
+    @staticmethod
+    def hash_code(code: str, salt: str, secret: str | None = None) -> str:
+        value = salt + normalize_recovery_code(code)
+        return salted_hmac("accounts.RecoveryCode", value, secret=secret, algorithm="sha256").hexdigest()
+
+    def matches(self, code: str) -> bool:
+        # The current key and any fallback, so that rotating SECRET_KEY does not void the codes.
+        for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+            if constant_time_compare(self.hash_code(code, self.salt, secret), self.code_hash):
+                return True
+        return False
+
+
+class SecurityEvent(models.Model):
+    """A change to how a person signs in, who made it and when: the record an operator or
+    the person's administrator reads when something about a login looks wrong."""
+
+    class Kind(models.TextChoices):
+        RECOVERY_CODES_ISSUED = "recovery_codes_issued", _("Recovery codes issued")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Signed in with a recovery code")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor sign-in reset")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.user}"

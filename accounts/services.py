@@ -4,18 +4,21 @@ Every function takes the acting user and checks that they administer the authori
 question, so the web pages, the admin actions and the commands cannot differ."""
 
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Application
 
-from .models import ApiClient, Invitation, LoginSession, Role, User, hash_token, roles_for
+from .models import ApiClient, Invitation, LoginSession, RecoveryCode, Role, SecurityEvent, User, hash_token, roles_for
 from .oauth import scopes_authority_may_hold
 
 
@@ -179,14 +182,144 @@ def begin_totp_enrolment(*, user: User) -> TOTPDevice:
 @transaction.atomic
 def confirm_totp_enrolment(*, user: User, device: TOTPDevice, token: str) -> TOTPDevice | None:
     """Confirm the device with a code from the app; it then replaces any earlier one
-    (one authenticator per person). Returns None for a wrong (or throttled) code."""
+    (one authenticator per person) and its recovery codes are voided (see
+    ``issue_first_recovery_codes``). Returns None for a wrong (or throttled) code."""
     device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
     if device is None or not device.verify_token(token):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    # The old authenticator's recovery codes go with it; the new ones are issued on the next page.
+    RecoveryCode.objects.filter(user=user).delete()
     return device
+
+
+RECOVERY_CODE_COUNT = 10
+
+
+@dataclass(frozen=True)
+class RecoveryAttempt:
+    """What came of a recovery code: the device the session is now verified with (None if
+    refused), how many unused codes are left, and whether it was refused for too many wrong
+    codes (then the code was not even looked at)."""
+
+    device: TOTPDevice | None
+    remaining: int
+    throttled: bool = False
+
+
+def _unused_recovery_codes(user: User):
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True)
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return _unused_recovery_codes(user).count()
+
+
+@transaction.atomic
+def issue_recovery_codes(*, user: User, now, actor: User | None = None) -> list[str]:
+    """Replace the user's recovery codes with new ones; returns them, the only time they
+    exist in plain text (the database keeps salted, keyed hashes)."""
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [RecoveryCode.new_code() for _i in range(RECOVERY_CODE_COUNT)]
+    rows = []
+    for code in codes:
+        salt = secrets.token_hex(16)
+        rows.append(RecoveryCode(user=user, salt=salt, code_hash=RecoveryCode.hash_code(code, salt), created_at=now))
+    RecoveryCode.objects.bulk_create(rows)
+    SecurityEvent.objects.create(user=user, actor=actor or user, kind=SecurityEvent.Kind.RECOVERY_CODES_ISSUED, at=now)
+    return codes
+
+
+@transaction.atomic
+def issue_first_recovery_codes(*, user: User, now) -> list[str] | None:
+    """The codes owed to a person who has just confirmed an authenticator (which removed the
+    old authenticator's codes), or who had none yet: issued once, on the page after the
+    confirmation. None when they already have codes, so reloading that page shows nothing
+    again. The device row is locked, so two loads at once issue one set."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None or RecoveryCode.objects.filter(user=user).exists():
+        return None
+    return issue_recovery_codes(user=user, now=now)
+
+
+@transaction.atomic
+def use_recovery_code(*, user: User, code: str, now) -> RecoveryAttempt:
+    """Verify the second factor with a recovery code instead of the authenticator.
+
+    Wrong codes count on the authenticator's own django-otp throttle (the same counter and
+    growing wait as wrong six-digit codes), so a recovery code is no way round the lockout.
+    The device row is locked for the attempt, and the code is claimed by a conditional
+    UPDATE on its unused row: two requests with one code cannot both succeed."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        return RecoveryAttempt(device=None, remaining=0)
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        return RecoveryAttempt(device=None, remaining=remaining_recovery_codes(user), throttled=True)
+    for candidate in _unused_recovery_codes(user):
+        if candidate.matches(code):
+            claimed = RecoveryCode.objects.filter(pk=candidate.pk, used_at__isnull=True).update(used_at=now)
+            if claimed == 1:
+                device.throttle_reset()
+                SecurityEvent.objects.create(user=user, actor=user, kind=SecurityEvent.Kind.RECOVERY_CODE_USED, at=now)
+                return RecoveryAttempt(device=device, remaining=remaining_recovery_codes(user))
+            break
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=F("throttling_failure_count") + 1, throttling_failure_timestamp=now
+    )
+    return RecoveryAttempt(device=None, remaining=remaining_recovery_codes(user))
+
+
+@transaction.atomic
+def regenerate_recovery_codes(*, user: User, token: str, now) -> list[str] | None:
+    """New recovery codes (the old ones stop working) after a current code from the
+    authenticator; None for a wrong or throttled code (django-otp counts it)."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None or not device.verify_token(token):
+        return None
+    return issue_recovery_codes(user=user, now=now)
+
+
+@transaction.atomic
+def reset_two_factor(*, actor: User, user: User, now) -> SecurityEvent:
+    """An administrator's reset of a member's lost authenticator: every device and recovery
+    code goes, every session ends, and the member sets up a new authenticator at the next
+    login. Recorded, and the member is told by e-mail. Nobody resets their own: someone
+    who holds only a password could otherwise drop the second factor."""
+    _require_admin_of(actor, user.authority)
+    if user.pk == actor.pk:
+        raise ValidationError(
+            _("You cannot reset your own two-factor sign-in. Ask another administrator of your authority or INCB.")
+        )
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    end_sessions(user)
+    event = SecurityEvent.objects.create(
+        user=user,
+        actor=actor,
+        kind=SecurityEvent.Kind.TWO_FACTOR_RESET,
+        at=now,
+        detail=_("Reset by %(actor)s (%(authority)s)") % {"actor": actor, "authority": actor.authority.name},
+    )
+    if user.email:
+        body = _(
+            "%(actor)s, an administrator of %(authority)s, reset your two-factor sign-in to the PEN Portal "
+            "on %(when)s (UTC).\n\n"
+            "Your authenticator app and your recovery codes no longer work, and you have been logged out. "
+            "At your next login, after your password, you will set up an authenticator app again and receive "
+            "new recovery codes.\n\n"
+            "If you did not ask for this, tell %(actor)s or the INCB secretariat at once.\n"
+        ) % {"actor": actor, "authority": actor.authority.name, "when": now.strftime("%d %B %Y, %H:%M")}
+        address = user.email
+        transaction.on_commit(
+            lambda: send_mail(
+                _("Your two-factor sign-in to the PEN Portal was reset"), body, None, [address], fail_silently=False
+            )
+        )
+    return event
 
 
 @transaction.atomic

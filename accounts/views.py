@@ -25,13 +25,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
-from .forms import AcceptInvitationForm, ApiClientForm, InviteForm, RoleForm, TokenForm
+from .forms import AcceptInvitationForm, ApiClientForm, InviteForm, RecoveryCodeForm, RoleForm, TokenForm
 from .models import ApiClient, Invitation, User
 
 # --- helpers ---------------------------------------------------------------------------
@@ -152,7 +154,7 @@ def two_factor_setup(request):
         if confirmed is not None:
             django_otp.login(request, confirmed)
             messages.success(request, _("Two-factor authentication is on. You will be asked for a code at each login."))
-            return redirect(next_url)
+            return redirect(_with_next("accounts:two_factor_recovery_codes_new", next_url))
         form.add_error("token", _wrong_code_message(device))
     context = {
         "form": form,
@@ -194,6 +196,87 @@ def two_factor_verify(request):
                 return redirect(next_url)
         form.add_error("token", _wrong_code_message(devices[0]))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+
+
+def _show_recovery_codes(request, codes: list[str], next_url: str):
+    """The only time the codes exist outside the person's keeping: this response, never
+    cached (the views calling it are ``never_cache``)."""
+    return render(request, "accounts/two_factor_recovery_codes.html", {"codes": codes, "next": next_url})
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_recovery(request):
+    """The second option of the verify page: a recovery code instead of the app's code."""
+    user = request.user
+    next_url = _next_url(request)
+    if user.is_verified():
+        return redirect(next_url)
+    if not _confirmed_totp_devices(user).exists():
+        return redirect(_with_next("accounts:two_factor_verify", next_url))
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        attempt = services.use_recovery_code(user=user, code=form.cleaned_data["code"], now=timezone.now())
+        if attempt.device is not None:
+            django_otp.login(request, attempt.device)
+            left = ngettext("%(count)d recovery code left.", "%(count)d recovery codes left.", attempt.remaining) % {
+                "count": attempt.remaining
+            }
+            messages.warning(
+                request,
+                _(
+                    "You signed in with a recovery code, which now no longer works: %(left)s If your phone is lost, "
+                    "set up a new authenticator app; you will get new recovery codes with it."
+                )
+                % {"left": left},
+            )
+            return redirect(next_url)
+        if attempt.throttled:
+            form.add_error("code", _("Too many wrong codes. Wait a minute, then try again."))
+        else:
+            form.add_error("code", _("That recovery code is not right, or it has been used already."))
+    return render(request, "accounts/two_factor_recovery.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def two_factor_recovery_codes_new(request):
+    """The page after confirming an authenticator: its recovery codes, issued and shown once."""
+    user = request.user
+    next_url = _next_url(request)
+    if not _confirmed_totp_devices(user).exists():
+        return redirect(_with_next("accounts:two_factor_setup", next_url))
+    if not user.is_verified():
+        return redirect(_with_next("accounts:two_factor_verify", next_url))
+    codes = services.issue_first_recovery_codes(user=user, now=timezone.now())
+    if codes is None:
+        messages.info(request, _("Your recovery codes were shown once already. If you need new ones, make a new set."))
+        return redirect("accounts:two_factor_recovery_codes")
+    return _show_recovery_codes(request, codes, next_url)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_recovery_codes(request):
+    """New recovery codes, after a current code from the authenticator app."""
+    user = request.user
+    devices = list(_confirmed_totp_devices(user))
+    if not devices:
+        return redirect("accounts:two_factor_setup")
+    if not user.is_verified():
+        return redirect(_with_next("accounts:two_factor_verify", request.get_full_path()))
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.regenerate_recovery_codes(user=user, token=form.cleaned_data["token"], now=timezone.now())
+        if codes is not None:
+            return _show_recovery_codes(request, codes, resolve_url(settings.LOGIN_REDIRECT_URL))
+        form.add_error("token", _wrong_code_message(devices[0]))
+    context = {"form": form, "remaining": services.remaining_recovery_codes(user)}
+    return render(request, "accounts/two_factor_regenerate.html", context)
 
 
 # --- invitations -----------------------------------------------------------------------
@@ -271,6 +354,8 @@ def user_edit(request, pk):
     errors = []
     if request.method == "GET" and request.GET.get("confirm") == "deactivate" and member.is_active:
         return render(request, "accounts/user_deactivate.html", {"member": member})
+    if request.method == "GET" and request.GET.get("confirm") == "reset_two_factor" and member.pk != request.user.pk:
+        return render(request, "accounts/user_two_factor_reset.html", {"member": member})
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -287,6 +372,20 @@ def user_edit(request, pk):
                 services.deactivate_user(actor=request.user, user=member)
                 messages.success(request, _("%(user)s is deactivated and has been logged out.") % _describe(member))
                 return redirect("accounts:user_edit", pk=member.pk)
+            elif action == "reset_two_factor":
+                # Like deactivating, it ends the person's sessions and cannot be undone: a second step.
+                if request.POST.get("confirm") != "yes":
+                    return render(request, "accounts/user_two_factor_reset.html", {"member": member})
+                services.reset_two_factor(actor=request.user, user=member, now=timezone.now())
+                messages.success(
+                    request,
+                    _(
+                        "%(user)s's two-factor sign-in is reset: they have been logged out, told by e-mail, "
+                        "and will set up a new authenticator at their next login."
+                    )
+                    % _describe(member),
+                )
+                return redirect("accounts:user_edit", pk=member.pk)
             elif action == "reactivate":
                 services.reactivate_user(actor=request.user, user=member)
                 messages.success(request, _("%(user)s can log in again.") % _describe(member))
@@ -299,7 +398,13 @@ def user_edit(request, pk):
             else:
                 errors.extend(error.messages)
         member.refresh_from_db()
-    context = {"member": member, "role_form": role_form, "errors": errors, "is_self": member.pk == request.user.pk}
+    context = {
+        "member": member,
+        "role_form": role_form,
+        "errors": errors,
+        "is_self": member.pk == request.user.pk,
+        "has_two_factor": user_has_device(member, confirmed=True),
+    }
     return render(request, "accounts/user_edit.html", context, status=400 if errors else 200)
 
 
