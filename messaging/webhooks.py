@@ -164,7 +164,16 @@ _NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
+# IANA's IETF protocol assignments (RFC 6890): not globally reachable except the two
+# anycast services in it, yet Python 3.11's is_global calls most of it public (192.0.0.8,
+# found by tests/test_webhook_address_fuzz.py).
+_IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
+_GLOBAL_IN_IETF_ASSIGNMENTS = {ipaddress.IPv4Address("192.0.0.9"), ipaddress.IPv4Address("192.0.0.10")}
+
+
 def _is_public_ipv4(address: ipaddress.IPv4Address) -> bool:
+    if address in _IETF_PROTOCOL_ASSIGNMENTS and address not in _GLOBAL_IN_IETF_ASSIGNMENTS:
+        return False
     # is_global alone calls multicast (224/4) public; the rest is belt and braces.
     return (
         address.is_global
