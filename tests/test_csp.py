@@ -6,52 +6,20 @@ is checked the day it is added."""
 import re
 
 import pytest
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tests.factories import file
+from tests.routes import callers, every_route
 
 pytestmark = pytest.mark.django_db
 
-# A value for each path converter a pattern may use (the walk needs a concrete path).
-SAMPLES = {"str": "GH", "slug": "GH", "int": "1", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
-
-
-def walk(patterns=None, prefix=""):
-    """Every route of the project as (regex-free) path templates, e.g. 'notifications/<str:reference>/'."""
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            yield route
-
-
-def concrete(route: str, reference: str) -> str | None:
-    if route.startswith("^") or "(?P" in route:
-        return None  # a regex route (the admin's few); its siblings cover the admin
-    path = re.sub(r"<str:reference>", reference, route)
-    path = re.sub(r"<(\w+):\w+>", lambda m: SAMPLES.get(m.group(1), "x"), path)
-    path = re.sub(r"<\w+>", "x", path)
-    return "/" + path
-
 
 def test_every_html_response_of_every_route_has_the_policy(cast):
-    reference = file(cast, now=timezone.now()).reference
-    routes = sorted({p for p in (concrete(r, reference) for r in walk()) if p is not None})
-    assert len(routes) > 40, routes  # the walk found the project, not nothing
-    callers = {"anonymous": Client(), "exporter": Client(), "incb": Client(), "operator": Client()}
-    callers["exporter"].force_login(cast.exporter_officer)
-    callers["incb"].force_login(cast.incb_reviewer)
-    operator = cast.incb_admin
-    operator.is_staff = operator.is_superuser = True
-    operator.save()
-    callers["operator"].force_login(operator)
+    routes = every_route(file(cast, now=timezone.now()).reference)
     html_seen = 0
     missing = []
     for path in routes:
-        for name, client in callers.items():
+        for name, client in callers(cast).items():
             response = client.get(path)
             if not response.get("Content-Type", "").startswith("text/html"):
                 continue
