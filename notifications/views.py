@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from authorities.models import Authority, Country
 from web.forms import add_service_error, error_anchors
 from web.uploads import limit_upload, upload_too_large
 
-from . import access, services
+from . import access, services, timeline
 from .forms import (
     AnswerForm,
     AttachmentForm,
@@ -629,10 +629,6 @@ def timeline_export(request, reference):
     a third party to verify with the canonical form it states (notifications.timeline). For
     whoever may see the notification (INCB, the parties: the detail page already shows them
     the timeline); the same 404 as a missing one otherwise."""
-    from django.http import JsonResponse
-
-    from . import timeline
-
     notification = access.get_notification_for(request.user, reference)
     parties = access.parties_of(request.user, notification)
     body = timeline.export(notification, may_see=lambda kind: access.may_see_event(parties, kind))

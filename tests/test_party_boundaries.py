@@ -14,7 +14,6 @@ and 5).
   administrator's own authority or of any other authority."""
 
 import json
-import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -31,17 +30,12 @@ from notifications.models import EventKind, Status
 from tests.api_helpers import bearer, token_for
 from tests.conftest import make_user
 from tests.factories import file
+from tests.test_notification_pages import text
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/notifications/"
 FOLLOW_UP_NOTE = "Phoned the GH desk officer, who promised a reply by Friday"
-
-
-def page_text(response) -> str:
-    html = response.content.decode()
-    html = re.sub(r"<(script|style|template)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 @pytest.fixture
@@ -85,7 +79,7 @@ def test_another_authority_of_the_importing_country_reads_but_cannot_acknowledge
     assert not detail.context["can"].get("acknowledge") and not detail.context["can"]["reply"]
     assert 'action="' + reverse("notifications:acknowledge", args=[sent.reference]) not in detail.content.decode()
     # The page says who replies instead of them.
-    assert f"addressed to {cast.importer.name}, your country's focal point, which replies to it" in page_text(detail)
+    assert f"addressed to {cast.importer.name}, your country's focal point, which replies to it" in text(detail)
 
     acknowledge = client.post(reverse("notifications:acknowledge", args=[sent.reference]), {"version": sent.version})
     reply_page = client.get(reverse("notifications:reply", args=[sent.reference]))
@@ -167,7 +161,7 @@ def test_the_dashboard_does_not_offer_another_authority_s_notifications_as_await
     assert dashboard.context["incoming"]["rows"] == []
     # It still reads it: the list of everything it is party to has it.
     listing = client.get(reverse("notifications:list"))
-    assert sent.reference in page_text(listing)
+    assert sent.reference in text(listing)
 
     login(client, cast.importer_officer)
     dashboard = client.get(reverse("notifications:dashboard"))
@@ -181,7 +175,7 @@ def _page_timeline(client, user, notification):
     login(client, user)
     response = client.get(reverse("notifications:detail", args=[notification.reference]))
     assert response.status_code == 200
-    return {event.kind for event in response.context["events"]}, page_text(response)
+    return {event.kind for event in response.context["events"]}, text(response)
 
 
 def _api_timeline(client, authority, notification):
@@ -281,7 +275,7 @@ def _invite(client, email):
     mail.outbox.clear()
     response = client.post("/accounts/users/invite/", {"email": email, "role": Role.OFFICER})
     shown = [str(message).replace(email, "<address>") for message in get_messages(response.wsgi_request)]
-    page = page_text(response).replace(email, "<address>")
+    page = text(response).replace(email, "<address>")
     if response.status_code == 302:
         client.get(response["Location"])  # shows (and so consumes) the message
     return response.status_code, response.get("Location"), shown, page
