@@ -102,18 +102,20 @@ class Notification(models.Model):
         "authorities.Authority", on_delete=models.PROTECT, related_name="outgoing_notifications"
     )
     exporting_country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
-    importing_country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
+    importing_country = models.ForeignKey(
+        "authorities.Country", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     # The importing country's focal point when the notification was sent.
     importing_authority = models.ForeignKey(
-        "authorities.Authority", on_delete=models.PROTECT, related_name="incoming_notifications"
+        "authorities.Authority", on_delete=models.PROTECT, related_name="incoming_notifications", null=True, blank=True
     )
     national_reference = models.CharField(_("your reference"), max_length=100, blank=True)
 
-    exporter_name = models.CharField(_("exporter"), max_length=200)
-    exporter_address = models.TextField(_("exporter's address"))
+    exporter_name = models.CharField(_("exporter"), max_length=200, blank=True)
+    exporter_address = models.TextField(_("exporter's address"), blank=True)
     exporter_licence_number = models.CharField(_("exporter's licence number"), max_length=100, blank=True)
-    importer_name = models.CharField(_("importer"), max_length=200)
-    importer_address = models.TextField(_("importer's address"))
+    importer_name = models.CharField(_("importer"), max_length=200, blank=True)
+    importer_address = models.TextField(_("importer's address"), blank=True)
     importer_licence_number = models.CharField(_("importer's licence number"), max_length=100, blank=True)
     consignee_name = models.CharField(_("ultimate consignee"), max_length=200, blank=True)
     consignee_address = models.TextField(_("consignee's address"), blank=True)
@@ -122,13 +124,15 @@ class Notification(models.Model):
     broker_address = models.TextField(_("broker's address"), blank=True)
     broker_licence_number = models.CharField(_("broker's licence number"), max_length=100, blank=True)
 
-    point_of_exit = models.CharField(_("point of exit"), max_length=200)
-    point_of_entry = models.CharField(_("point of entry"), max_length=200)
-    mode_of_transport = models.CharField(_("mode of transport"), max_length=10, choices=ModeOfTransport.choices)
+    point_of_exit = models.CharField(_("point of exit"), max_length=200, blank=True)
+    point_of_entry = models.CharField(_("point of entry"), max_length=200, blank=True)
+    mode_of_transport = models.CharField(
+        _("mode of transport"), max_length=10, choices=ModeOfTransport.choices, blank=True
+    )
     carrier = models.CharField(_("carrier"), max_length=200, blank=True)
-    expected_dispatch = models.DateField(_("expected dispatch date"))
+    expected_dispatch = models.DateField(_("expected dispatch date"), null=True, blank=True)
     import_authorization_number = models.CharField(_("import authorisation number"), max_length=100, blank=True)
-    end_use = models.TextField(_("declared end use"))
+    end_use = models.TextField(_("declared end use"), blank=True)
 
     reply_due = models.DateField(_("reply due"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))
@@ -152,6 +156,17 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = []
+        # A draft saves whatever its author has filled in (issue 18); the service refuses to
+        # send an incomplete one, and the database refuses a sent one without its addressee.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(
+                    importing_country__isnull=False, importing_authority__isnull=False, expected_dispatch__isnull=False
+                ),
+                name="notif_sent_is_addressed",
+            ),
+        ]
         indexes = [
             # The importing authority's inbox: its open notifications by due date.
             models.Index(fields=["importing_country", "status", "reply_due"], name="notif_importing_inbox"),
@@ -235,14 +250,16 @@ class TransitCountry(models.Model):
 class Item(models.Model):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField()
-    substance = models.ForeignKey("authorities.Substance", on_delete=models.PROTECT, related_name="+")
+    substance = models.ForeignKey(
+        "authorities.Substance", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     form = models.CharField(_("form"), max_length=15, choices=Form.choices, default=Form.SUBSTANCE)
     trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
     concentration_percent = models.DecimalField(
         _("concentration %"), max_digits=6, decimal_places=3, null=True, blank=True
     )
-    quantity = models.DecimalField(_("quantity"), max_digits=15, decimal_places=3)
-    unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
+    quantity = models.DecimalField(_("quantity"), max_digits=15, decimal_places=3, null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices, blank=True)
     packages = models.CharField(_("packages"), max_length=200, blank=True)
 
     class Meta:
