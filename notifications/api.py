@@ -10,6 +10,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -203,6 +204,13 @@ class NotificationPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_paginated_response_schema(self, schema):
+        # DRF's own examples end in a stray quote and name another API's path (issue 19).
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["next"]["example"] = f"{settings.SITE_URL}/api/v1/notifications/?cursor=cD0yMDI2LTEy"
+        described["properties"]["previous"]["example"] = f"{settings.SITE_URL}/api/v1/notifications/?cursor=cj0xJnA9"
+        return described
 
 
 NOTIFICATION_EXAMPLE = OpenApiExample(

@@ -231,12 +231,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's parsers, with a bound on JSON nesting (api.parsers).
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, with a bound on nesting (api.parsers): the bodies are nested, which a form
+    # cannot carry, and a schema that offered form encodings made generated clients send
+    # multipart (issue 19). An upload endpoint declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -254,7 +252,12 @@ SPECTACULAR_SETTINGS = {
         "credentials (POST /oauth/token/)."
     ),
     "VERSION": "1.0.0",
+    # Whom an integrator writes to, and on what terms the API is offered (issue 19).
+    "CONTACT": {"name": "PEN Portal operators", "email": env("API_CONTACT_EMAIL", "support@pen-portal.example")},
+    "LICENSE": {"name": "Restricted: for competent national authorities and INCB"},
     "SERVE_INCLUDE_SCHEMA": False,
+    # The shared errors, the token endpoint, servers and tags (api.schema.complete_schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.complete_schema"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served by the installation (drf-spectacular-sidecar), never from a CDN:
     # many government networks cannot reach one, and a CDN is a third party in the page.

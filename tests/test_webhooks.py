@@ -168,7 +168,8 @@ def test_endpoints_are_managed_by_their_own_authority_only(client, cast):
     missing = client.get(f"{HOOKS}999999/", headers=outsider)
     assert (hidden.status_code, hidden.content) == (404, missing.content)
     assert client.delete(f"{HOOKS}{endpoint.pk}/", headers=outsider).status_code == 404
-    assert client.post(f"{HOOKS}{endpoint.pk}/disable/", headers=outsider).status_code == 404
+    # The API takes JSON only (a form-encoded body is a 415 wherever it is sent).
+    assert client.post(f"{HOOKS}{endpoint.pk}/disable/", {}, "application/json", headers=outsider).status_code == 404
     assert client.get(HOOKS, headers=outsider).json() == []
     assert client.get(HOOKS, headers=reader).status_code == 403
     assert client.get(HOOKS, headers=incb).status_code == 403
