@@ -42,8 +42,10 @@ WEBHOOK_DESCRIPTION = (
     "Webhook endpoints of your authority. Each event on a notification your authority is party to is POSTed "
     'to every active endpoint subscribed to it, as JSON `{"id", "event", "reference", "occurred_at", "url"}` '
     "(never the notification's content: fetch `url` with your token). Headers: `X-PEN-Event`, "
-    "`X-PEN-Delivery` and `X-PEN-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the "
-    "endpoint's secret; verify it with a constant-time comparison before trusting the body. Answer with a "
+    "`X-PEN-Delivery` and `X-PEN-Timed-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of "
+    "`<t>.` followed by the raw body, keyed with the endpoint's secret: verify it with a constant-time "
+    "comparison and refuse a `t` more than 5 minutes from your clock (a replayed delivery), before trusting "
+    "the body. (`X-PEN-Signature: sha256=<hex>`, over the body alone, is deprecated.) Answer with a "
     "2xx within 10 seconds; otherwise the delivery is retried with exponential backoff (1 minute, doubling, "
     "at most 2 hours apart) for at least 24 hours. The same event may arrive more than once: de-duplicate by "
     "`id`. After a run of consecutive failures the endpoint is disabled and your authority e-mailed. "

@@ -23,10 +23,11 @@ authority is party to, so that it need not poll.
 The body carries the event, the reference and the API link, never the notification's
 content: the receiver fetches it with its own token, so visibility is decided by the API.
 
-Verifying a delivery (the recipe in README_API.md and the schema)::
-
-    expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    hmac.compare_digest(expected, request.headers["X-PEN-Signature"])
+Verifying a delivery (the recipe in README.md and the schema): ``X-PEN-Timed-Signature`` is
+``t=<unix seconds>,v1=<hex>``, the HMAC-SHA256 of ``"<t>." + raw_body``; a receiver checks it
+in constant time and refuses a ``t`` more than SIGNATURE_TOLERANCE from its clock, so a
+captured delivery cannot be replayed later (``verify_timed``). ``X-PEN-Signature`` (the body
+alone) stays for receivers written against the first release; it is deprecated.
 """
 
 import hashlib
@@ -65,7 +66,11 @@ from .models import (
 )
 from .topics import RECIPIENTS
 
-SIGNATURE_HEADER = "X-PEN-Signature"
+SIGNATURE_HEADER = "X-PEN-Signature"  # the body alone: deprecated, kept for v1 receivers
+TIMED_SIGNATURE_HEADER = "X-PEN-Timed-Signature"
+# How far a receiver should accept a timestamp from its own clock (documented): wide enough
+# for clock drift and a slow network, short enough that a captured delivery soon expires.
+SIGNATURE_TOLERANCE = timedelta(minutes=5)
 EVENT_HEADER = "X-PEN-Event"
 DELIVERY_HEADER = "X-PEN-Delivery"
 LEASE = timedelta(minutes=2)
@@ -480,8 +485,28 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def verify(secret: str, body: bytes, header: str) -> bool:
-    """The documented recipe, as a receiver would write it."""
+    """The first release's recipe (body only), as a receiver would write it."""
     return hmac.compare_digest(sign(secret, body), header or "")
+
+
+def sign_timed(secret: str, body: bytes, *, now) -> str:
+    """``t=<unix seconds>,v1=<hex>``: the timestamp is inside the MAC, so it cannot be changed."""
+    stamp = int(now.timestamp())
+    mac = hmac.new(secret.encode("utf-8"), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={mac}"
+
+
+def verify_timed(secret: str, body: bytes, header: str, *, now, tolerance=SIGNATURE_TOLERANCE) -> bool:
+    """The documented receiver's recipe: a valid MAC over a timestamp near ``now``."""
+    try:
+        parts = dict(part.split("=", 1) for part in (header or "").split(","))
+        stamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now.timestamp() - stamp) > tolerance.total_seconds():
+        return False
+    expected = hmac.new(secret.encode("utf-8"), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
 def ca_bundle() -> str:
@@ -622,6 +647,7 @@ def attempt(delivery_id: int, *, now) -> str | None:
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: str(delivery.pk),
         SIGNATURE_HEADER: sign(endpoint.secret, body),
+        TIMED_SIGNATURE_HEADER: sign_timed(endpoint.secret, body, now=now),
     }
     status_code, error = _post(endpoint.url, body, headers)
     return _record_attempt(delivery, now=now, status_code=status_code, error=error)

@@ -543,3 +543,41 @@ def test_a_real_worker_delivers_after_commit_and_the_periodic_task_drives_the_re
     headers, body = hook.requests[-1]
     assert webhooks.verify(secret, body, headers["X-PEN-Signature"])
     assert json.loads(body)["reference"] == notification.reference
+
+
+@pytest.mark.usefixtures("insecure")
+def test_a_captured_delivery_cannot_be_replayed_later(cast, receiver):
+    """The timed signature (issue 19): the timestamp is inside the MAC, so a receiver that
+    follows the documented recipe refuses the same bytes replayed after the tolerance, and a
+    timestamp changed to look fresh no longer matches."""
+    hook = receiver(statuses=[])
+    endpoint, secret = register(cast.importer_admin, hook.url)
+    now = timezone.now()
+    file(cast, now=now)
+    dispatch_all(now)
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert webhooks.attempt(delivery.pk, now=now) == DeliveryStatus.DELIVERED
+    headers, body = hook.requests[-1]
+    timed = headers["X-PEN-Timed-Signature"]
+    stamp = int(now.timestamp())
+    assert timed.startswith(f"t={stamp},v1=")
+
+    # The receiver's recipe, written from the documentation (README.md), not from the code.
+    def accepted(header, at):
+        parts = dict(part.split("=", 1) for part in header.split(","))
+        if abs(at.timestamp() - int(parts["t"])) > 300:
+            return False
+        mac = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(mac, parts["v1"])
+
+    assert accepted(timed, now + timedelta(seconds=30))
+    assert not accepted(timed, now + timedelta(minutes=6))  # replayed later
+    fresh = f"t={stamp + 360},v1={timed.split('v1=')[1]}"
+    assert not accepted(fresh, now + timedelta(minutes=6))  # a forged fresh timestamp
+    # The portal's own helper agrees with the recipe.
+    assert webhooks.verify_timed(secret, body, timed, now=now + timedelta(seconds=30))
+    assert not webhooks.verify_timed(secret, body, timed, now=now + timedelta(minutes=6))
+    assert not webhooks.verify_timed("another secret", body, timed, now=now)
+    assert not webhooks.verify_timed(secret, body, "garbage", now=now)
+    # The body-only signature stays for first-release receivers.
+    assert webhooks.verify(secret, body, headers["X-PEN-Signature"])
