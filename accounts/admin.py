@@ -41,9 +41,20 @@ class PortalUserAdmin(UserAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ("email", "authority", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_display = (
+        "email",
+        "authority",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+        "revoked_by",
+        "replaces",
+    )
     list_filter = ("authority", "role")
-    list_select_related = ("authority", "invited_by")
+    list_select_related = ("authority", "invited_by", "revoked_by", "replaces__authority")
     search_fields = ("email", "authority__code")
     readonly_fields = [field.name for field in Invitation._meta.fields]
 

@@ -101,6 +101,16 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who cancelled the link (or replaced it by sending a new one), beside when: the record
+    # an administrator or operator reads when asked "why does my invitation not work?".
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Sending an invitation again makes a new one with a fresh link; the old one, revoked,
+    # stays as the record of the first sending.
+    replaces = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]

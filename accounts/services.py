@@ -18,6 +18,8 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Application
 
+from web.dates import for_people
+
 from .models import ApiClient, Invitation, LoginSession, RecoveryCode, Role, SecurityEvent, User, hash_token, roles_for
 from .oauth import scopes_authority_may_hold
 
@@ -51,7 +53,12 @@ def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation,
     authority = actor.authority
     _require_admin_of(actor, authority)
     _check_role(authority, role)
-    email = email.strip().lower()
+    return _issue_invitation(actor=actor, email=email.strip().lower(), role=role, now=now)
+
+
+def _issue_invitation(*, actor: User, email: str, role: str, now, replaces: Invitation | None = None):
+    """A new invitation row with a fresh token, and its e-mail sent after the commit."""
+    authority = actor.authority
     has_account = User.objects.filter(email__iexact=email).exists()
     raw = Invitation.new_token()
     invitation = Invitation.objects.create(
@@ -61,6 +68,7 @@ def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation,
         token_hash=hash_token(raw),
         invited_by=actor,
         expires_at=now + settings.INVITATION_VALID_FOR,
+        replaces=replaces,
     )
     if has_account:
         body = _(
@@ -86,6 +94,42 @@ def invite_user(*, actor: User, email: str, role: str, now) -> tuple[Invitation,
         lambda: send_mail(_("Your invitation to the PEN Portal"), body, None, [email], fail_silently=False)
     )
     return invitation, raw
+
+
+def _revoke_pending(*, actor: User, invitation: Invitation, now) -> None:
+    """Claim a pending invitation for revocation: a conditional UPDATE on "not accepted,
+    not revoked", so that a link being accepted at this very moment either wins (and the
+    administrator is told) or no longer works, never both."""
+    _require_admin_of(actor, invitation.authority)
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=actor
+    )
+    if claimed != 1:
+        invitation.refresh_from_db()
+        if invitation.accepted_at is not None:
+            raise ValidationError(_("This invitation has been accepted already: the person has an account now."))
+        raise ValidationError(_("This invitation was cancelled or sent again already."))
+    invitation.refresh_from_db()
+
+
+@transaction.atomic
+def resend_invitation(*, actor: User, invitation: Invitation, now) -> tuple[Invitation, str]:
+    """Send a pending (or expired) invitation again: a new invitation with a fresh link,
+    valid for the full period again, replacing the old one, whose link stops working at
+    once (a link forwarded or mistyped stays useless). The old row keeps who revoked it and
+    when, the new one who sent it: the record of both sendings. Same address, same role,
+    and the same neutral e-mail as ``invite_user``."""
+    _revoke_pending(actor=actor, invitation=invitation, now=now)
+    _check_role(invitation.authority, invitation.role)
+    return _issue_invitation(actor=actor, email=invitation.email, role=invitation.role, now=now, replaces=invitation)
+
+
+@transaction.atomic
+def cancel_invitation(*, actor: User, invitation: Invitation, now) -> Invitation:
+    """Withdraw an invitation not yet accepted: its link then shows the invalid-invitation
+    page, like a used or expired one. Recorded with who cancelled it and when."""
+    _revoke_pending(actor=actor, invitation=invitation, now=now)
+    return invitation
 
 
 def find_invitation(raw_token: str, *, now) -> Invitation | None:
@@ -307,12 +351,12 @@ def reset_two_factor(*, actor: User, user: User, now) -> SecurityEvent:
     if user.email:
         body = _(
             "%(actor)s, an administrator of %(authority)s, reset your two-factor sign-in to the PEN Portal "
-            "on %(when)s (UTC).\n\n"
+            "on %(when)s.\n\n"
             "Your authenticator app and your recovery codes no longer work, and you have been logged out. "
             "At your next login, after your password, you will set up an authenticator app again and receive "
             "new recovery codes.\n\n"
             "If you did not ask for this, tell %(actor)s or the INCB secretariat at once.\n"
-        ) % {"actor": actor, "authority": actor.authority.name, "when": now.strftime("%d %B %Y, %H:%M")}
+        ) % {"actor": actor, "authority": actor.authority.name, "when": for_people(now)}
         address = user.email
         transaction.on_commit(
             lambda: send_mail(
@@ -326,11 +370,17 @@ def reset_two_factor(*, actor: User, user: User, now) -> SecurityEvent:
 def create_api_client(*, authority, name: str, scopes: list[str] | None = None, actor: User | None = None):
     """Create a licensing system's client; returns (client, client_id, plain secret).
 
-    The secret is returned once: the toolkit stores only its hash."""
+    The secret is returned once: the toolkit stores only its hash. ``scopes`` None (the
+    command without ``--scopes``) grants every scope the authority may hold; an empty list
+    is refused, never read as "all" (the page's form sends one when nothing is ticked)."""
     if actor is not None:
         _require_admin_of(actor, authority)
     allowed = scopes_authority_may_hold(authority)
-    scopes = list(scopes) if scopes else allowed
+    if scopes is not None and not list(scopes):
+        raise ValidationError(
+            {"scopes": _("Choose at least one scope: what the system may do. A client without one could do nothing.")}
+        )
+    scopes = list(scopes) if scopes is not None else allowed
     unknown = [s for s in scopes if s not in allowed]
     if unknown:
         raise ValidationError({"scopes": _("Scopes not available to this authority: %s") % ", ".join(unknown)})

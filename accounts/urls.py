@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .forms import PortalPasswordResetForm, PortalSetPasswordForm
 
 app_name = "accounts"
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
         "password/reset/",
         auth_views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
+            form_class=PortalPasswordResetForm,
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),
@@ -38,6 +40,7 @@ urlpatterns = [
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=PortalSetPasswordForm,
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),
         name="password_reset_confirm",
@@ -55,6 +58,8 @@ urlpatterns = [
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("users/", views.user_list, name="users"),
     path("users/invite/", views.invite, name="invite"),
+    path("users/invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("users/invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation_cancel"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
     path("clients/", views.client_list, name="clients"),
     path("clients/new/", views.client_create, name="client_create"),

@@ -33,7 +33,16 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
-from .forms import AcceptInvitationForm, ApiClientForm, InviteForm, RecoveryCodeForm, RoleForm, TokenForm
+from .forms import (
+    AcceptInvitationForm,
+    ApiClientForm,
+    InviteForm,
+    PortalAuthenticationForm,
+    PortalPasswordChangeForm,
+    RecoveryCodeForm,
+    RoleForm,
+    TokenForm,
+)
 from .models import ApiClient, Invitation, User
 
 # --- helpers ---------------------------------------------------------------------------
@@ -97,6 +106,7 @@ class PortalLoginView(auth_views.LoginView):
     """Password first; then the second factor when the user has one (or must have one)."""
 
     template_name = "accounts/login.html"
+    authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = True
 
     def form_valid(self, form):
@@ -111,6 +121,7 @@ class PortalLoginView(auth_views.LoginView):
 
 class PortalPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = PortalPasswordChangeForm
 
     def form_valid(self, form):
         old_key = self.request.session.session_key
@@ -315,16 +326,65 @@ def accept_invitation(request, token):
 # --- the members of my authority ---------------------------------------------------------
 
 
+def _invitations(request):
+    """The invitations of the administrator's own authority (another's id is a plain 404).
+    One already accepted or cancelled is still found, so that a second click from a page
+    left open is told what happened rather than shown "not found"."""
+    return Invitation.objects.filter(authority_id=request.user.authority_id).select_related("invited_by", "authority")
+
+
+def _pending_invitations(request):
+    """Those still waiting for their person."""
+    return _invitations(request).filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
 @authority_admin_required
 def user_list(request):
     members = _members(request).order_by("-is_active", "last_name", "first_name", "username")
-    pending = Invitation.objects.filter(
-        authority_id=request.user.authority_id,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).select_related("invited_by")
+    pending = _pending_invitations(request)
     return render(request, "accounts/user_list.html", {"members": members, "pending": pending})
+
+
+@authority_admin_required
+@require_http_methods(["POST"])
+def invitation_resend(request, pk):
+    """A button, not a page: it sends a fresh link at once (the old one stops working)."""
+    invitation = get_object_or_404(_invitations(request), pk=pk)
+    try:
+        services.resend_invitation(actor=request.user, invitation=invitation, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("A new invitation was sent to %(email)s. The link sent before no longer works.")
+            % {"email": invitation.email},
+        )
+    return redirect("accounts:users")
+
+
+@authority_admin_required
+@require_http_methods(["GET", "POST"])
+def invitation_cancel(request, pk):
+    # Cancelling cannot be undone (the link is dead for good): a second, explicit step.
+    invitation = get_object_or_404(_invitations(request), pk=pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        messages.info(request, _("This invitation is not pending any more: it was accepted, cancelled or sent again."))
+        return redirect("accounts:users")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            services.cancel_invitation(actor=request.user, invitation=invitation, now=timezone.now())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The invitation to %(email)s is cancelled; its link no longer works.") % {"email": invitation.email},
+            )
+        return redirect("accounts:users")
+    return render(request, "accounts/invitation_cancel.html", {"invitation": invitation})
 
 
 @authority_admin_required

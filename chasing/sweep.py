@@ -14,6 +14,7 @@ from messaging import outbox
 from notifications import timeline
 from notifications.clock import ladder, step_due_at
 from notifications.models import Event, EventKind, Notification, RiskKind, RiskSignal, Status
+from web.dates import for_people
 
 from .models import ChaseRecord
 
@@ -37,6 +38,13 @@ STEP_EVENTS = {
 }
 
 
+def no_reply_by(reply_due) -> str:
+    """The silence signal's text, shown on the notification's page."""
+    from django.utils.translation import gettext as _
+
+    return _("No reply by %(date)s") % {"date": for_people(reply_due)}
+
+
 def _regime_advice(notification) -> str:
     from django.utils.translation import gettext as _
 
@@ -52,7 +60,7 @@ def _messages_for(notification, step: int, caught_up_overdue: bool) -> list[tupl
     from django.utils.translation import gettext as _
 
     ref = notification.reference
-    due = notification.reply_due.isoformat()
+    due = for_people(notification.reply_due)  # the e-mails are read by people
     importing = notification.importing_country.name
     to_importer_overdue = (
         "notification.overdue",
@@ -170,7 +178,7 @@ def chase_batch(ids: list[int], *, now) -> int:
                             notification=notification,
                             kind=RiskKind.SILENCE,
                             raised_at=at,
-                            detail=f"No reply by {notification.reply_due.isoformat()}",
+                            detail=no_reply_by(notification.reply_due),
                         )
                     )
             caught_up_overdue = any(number == 2 for number, _at in due)

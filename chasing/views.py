@@ -16,6 +16,7 @@ from authorities.models import Authority
 from notifications import access
 
 from . import services
+from .forms import QueueFilterForm
 from .models import FollowUp, FollowUpChannel
 
 
@@ -34,9 +35,10 @@ def queue(request):
         .prefetch_related(Prefetch("follow_ups", queryset=FollowUp.objects.select_related("user")))
         .order_by("importing_country__name", "reply_due", "pk")
     )
-    country = request.GET.get("country", "").upper()
-    if country:
-        notifications = notifications.filter(importing_country_id=country)
+    filters = QueueFilterForm(request.GET)
+    country = filters.chosen_country()
+    if country is not None:
+        notifications = notifications.filter(importing_country_id=country.code)
     focal_points = {a.country_id: a for a in Authority.objects.filter(is_focal_point=True).select_related("country")}
     groups = []
     for country_obj, rows in groupby(notifications, key=lambda n: n.importing_country):
@@ -49,7 +51,13 @@ def queue(request):
     return render(
         request,
         "chasing/queue.html",
-        {"groups": groups, "channels": FollowUpChannel.choices, "country": country, "today": today},
+        {
+            "groups": groups,
+            "channels": FollowUpChannel.choices,
+            "filters": filters,
+            "country": country,
+            "today": today,
+        },
     )
 
 

@@ -41,10 +41,13 @@ import time
 from bisect import bisect
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from types import SimpleNamespace
 
 from django.db import connection, transaction
+
+from web.dates import for_people
 
 STATE_VERSION = 1
 DAY = 86400.0
@@ -201,6 +204,13 @@ def day_of(epoch: float) -> date:
 def deadline_of(reply_due: date) -> float:
     """notifications.clock.reply_deadline as epoch seconds: midnight UTC after the day."""
     return (reply_due.toordinal() + 1 - EPOCH_ORDINAL) * DAY
+
+
+@cache
+def _for_people(day: date) -> str:
+    """A date in a timeline text, as the services write it (web.dates.for_people); cached,
+    since a million notifications share a few thousand days."""
+    return for_people(day)
 
 
 # --- parameters and state ----------------------------------------------------------------
@@ -642,7 +652,7 @@ class Simulator:
             status, submitted, version, updated = "awaiting_reply", t0, 2, t0
             reply_due = self.reply_due(importing, filed_on)
             events.append(
-                (t0, "submitted", "exp", f"Reply due {reply_due.isoformat()}.", {"reply_due": str(reply_due)})
+                (t0, "submitted", "exp", f"Reply due {_for_people(reply_due)}.", {"reply_due": str(reply_due)})
             )
             outbox.append((t0, "notification.received", None, None))
 
@@ -916,7 +926,7 @@ class Simulator:
             chase.append((number, at, recorded))
             events.append((at, self.step_events[number], None, "", None))
             if number == 2:
-                signal = [at, None, f"No reply by {stub.reply_due.isoformat()}"]
+                signal = [at, None, f"No reply by {_for_people(stub.reply_due)}"]
             for topic, side, subject, body in self.chase_messages(stub, number):
                 payload = {"to": side, "subject": subject.replace("%", "%%"), "body": body, "step": number}
                 outbox.append((recorded, topic, payload, f"chase:{stub.pk}:{number}:{side}"))

@@ -56,6 +56,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authorities.models import AuthorityKind
+from web.dates import for_people
 
 from .models import (
     DeliveryStatus,
@@ -715,7 +716,7 @@ def _disable_failing(endpoint: WebhookEndpoint, *, now) -> bool:
             "url": endpoint.url,
             "authority": authority.name,
             "n": endpoint.consecutive_failures,
-            "since": endpoint.failing_since.isoformat() if endpoint.failing_since else "",
+            "since": for_people(endpoint.failing_since) if endpoint.failing_since else "",  # read by people
             "link": link,
         }
         transaction.on_commit(lambda: send_mail(subject, body, None, [authority.email]))

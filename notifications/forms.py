@@ -3,18 +3,19 @@ a quantity a number) and turn it into the services' data classes; every rule abo
 notification (what is required, what is allowed) lives in notifications.services, whose
 field-keyed ValidationError is shown beside the fields it names."""
 
+import re
 from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from authorities.models import Authority, Country, PeriodKind, Schedule, Substance
-from web.dates import validate_typed_date
+from web.dates import for_people, validate_typed_date
 from web.forms import error_anchors
 
+from . import listing
 from .access import Party
 from .models import Form, Item, ModeOfTransport, ResponseKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData
@@ -71,7 +72,7 @@ def reply_period_hint(country: Country, today: date) -> str:
         "country": country.name,
         "days": country.reply_period_days,
         "kind": PERIOD_KIND_WORDS[country.reply_period_kind],
-        "earliest": date_format(country.earliest_reply_due(today), "j F Y"),
+        "earliest": for_people(country.earliest_reply_due(today)),
     }
 
 
@@ -137,7 +138,7 @@ class NotificationForm(forms.Form):
         label=_("Reply due"), widget=DateInput, required=False, validators=[validate_typed_date]
     )
 
-    # Shown as "(optional)"; the others are required by the service.
+    # Shown as "(optional)"; the service requires the others to send (a draft may lack any).
     optional_fields = {
         "exporter_licence_number",
         "importer_licence_number",
@@ -291,7 +292,7 @@ class FilingForm:
             initial[f"transit_{position}"] = transit.country_id
         items_initial = [
             {
-                "substance": item.substance.code,
+                "substance": item.substance.code if item.substance else "",  # a draft's, not chosen yet
                 "form": item.form,
                 "trade_name": item.trade_name,
                 "concentration_percent": item.concentration_percent,
@@ -364,7 +365,9 @@ class FilingForm:
         if not hasattr(error, "error_dict"):
             self.main.add_error(None, error)
             return
-        filled = self.items.filled_forms()
+        # A page opened on a stored draft (show_sending_problems) has one row per item, in
+        # the order of the service's keys; a posted page, the rows that were filled in.
+        filled = self.items.filled_forms() if self.items.is_bound else self.items.forms
         for key, messages in error.message_dict.items():
             if key == "items":
                 self.items_errors.extend(messages)
@@ -379,6 +382,14 @@ class FilingForm:
             if field is not None and form.has_error(field):
                 continue
             form.add_error(field, messages)
+
+    def show_sending_problems(self, problems: dict[str, list[str]]) -> None:
+        """A stored draft's page, opened to complete it: what sending still needs
+        (services.sending_problems), beside each field and in the error summary."""
+        for form in (self.main, *self.items.forms):
+            if not form.is_bound:
+                form.cleaned_data = {}  # what add_error updates; an unbound form has none
+        self.add_service_error(ValidationError(problems))
 
     def mark_stale(self, current_version: int):
         """Someone changed the draft since this page was opened. Keep what was typed, say so,
@@ -535,6 +546,14 @@ class ListFilterForm(forms.Form):
     sent_to = forms.DateField(
         label=_("Sent on or before"), widget=DateInput, required=False, validators=[validate_typed_date]
     )
+    # Also set by the column headings' links; a value outside the list is an error on the
+    # page, never a silent fallback to another order.
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=listing.sort_choices,
+        error_messages={"invalid_choice": _("Choose an order from the list.")},
+    )
 
     def __init__(self, *args, incb: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -582,10 +601,63 @@ class ListFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__lte=values["sent_to"])
         return queryset
 
+    def clean(self):
+        values = super().clean()
+        start, end = values.get("sent_from"), values.get("sent_to")
+        if start and end and start > end:
+            # Said, not silently answered with an empty list.
+            self.add_error("sent_to", _("Enter a date on or after the “sent on or after” date, or leave it empty."))
+        return values
+
+    def chosen_sort(self) -> str:
+        """The sort of the list (one of listing.SORTS, or "" for the newest first)."""
+        return (self.cleaned_data.get("sort") or "") if self.is_valid() else ""
+
     @property
     def is_filtered(self) -> bool:
-        return self.is_valid() and any(value for value in self.cleaned_data.values())
+        """Whether any filter is set (the order is not a filter)."""
+        return self.is_valid() and any(value for name, value in self.cleaned_data.items() if name != "sort")
 
 
 def _with_substance(code):
     return Item.objects.filter(substance__code=code).values("notification_id")
+
+
+# --- finding a notification by its reference (the header's search box) --------------------
+
+# Dashes a reference copied from a letter or a word processor may arrive with.
+DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
+# A whole reference, however spaced: country, year, number (services._next_reference).
+REFERENCE_SHAPE = re.compile(r"^\s*([A-Z]{2})[\s-]*(\d{4})[\s-]*(\d{1,6})\s*$")
+
+
+class ReferenceSearchForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "The portal's reference, such as DE-2026-000042, or part of it; or your authority's own reference."
+        ),
+    )
+
+    def term(self) -> str:
+        """What was typed, as it was ("" when nothing or too much was)."""
+        return self.cleaned_data["reference"].strip() if self.is_valid() else ""
+
+    def fragment(self) -> str:
+        """The term as the portal writes references: upper case, plain dashes, no spaces
+        (" de-2026-000042 " is DE-2026-000042); matched anywhere in a reference."""
+        return "".join(self.term().translate(DASHES).upper().split())
+
+    def whole_reference(self) -> str:
+        """The reference the term names when it names one whole (services._next_reference):
+        "DE 2026 000042" and "de-2026-42" are DE-2026-000042. A number typed with leading
+        zeros but short of six digits ("DE-2026-0004") is the start of one, not a whole."""
+        whole = REFERENCE_SHAPE.match(self.term().translate(DASHES).upper())
+        if whole is None:
+            return self.fragment()
+        country, year, number = whole.groups()
+        if len(number) < 6 and number.startswith("0"):
+            return self.fragment()
+        return f"{country}-{year}-{int(number):06d}"

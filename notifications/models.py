@@ -428,3 +428,25 @@ class NotificationGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
         # Visibility of shared notifications: "rows shared with my authority's group".
         indexes = [models.Index(fields=["group", "content_object"], name="notif_share_group_idx")]
+
+
+class NotificationRead(models.Model):
+    """That someone of ``authority`` has opened the notification's page: until then the
+    notification is "new" to that authority (the badge in its lists). One row per
+    notification and authority, written once (services.record_opened), never updated: the
+    first opening is what clears the badge for everyone of the authority."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT, related_name="+")
+    first_opened_at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            # One row per authority (the write is ON CONFLICT DO NOTHING); its index answers
+            # the lists' "opened by my authority?" (notifications.reads.with_new_marker).
+            models.UniqueConstraint(fields=["notification", "authority"], name="notif_read_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id} opened by {self.authority_id}"

@@ -168,12 +168,21 @@ class PartySerializer(serializers.Serializer):
     licence_number = serializers.CharField()
 
 
+# A draft may lack what only sending needs (issue 18): those fields are null (or "") in a
+# draft, never in a sent notification.
+DRAFT_ONLY_EMPTY = "Null in a draft not complete yet; always given once sent."
+
+
 class ItemSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="1, 2, ... in the order filed.")
-    substance = serializers.CharField(source="substance.code", help_text="Substance code.")
-    substance_name = serializers.CharField(source="substance.name")
-    quantity = serializers.DecimalField(max_digits=15, decimal_places=3, coerce_to_string=True)
-    unit = serializers.ChoiceField(choices=Unit.choices)
+    substance = serializers.CharField(
+        source="substance.code", allow_null=True, help_text=f"Substance code. {DRAFT_ONLY_EMPTY}"
+    )
+    substance_name = serializers.CharField(source="substance.name", allow_null=True, help_text=DRAFT_ONLY_EMPTY)
+    quantity = serializers.DecimalField(
+        max_digits=15, decimal_places=3, coerce_to_string=True, allow_null=True, help_text=DRAFT_ONLY_EMPTY
+    )
+    unit = serializers.ChoiceField(choices=Unit.choices, allow_blank=True)
     form = serializers.ChoiceField(choices=Form.choices)
     trade_name = serializers.CharField()
     concentration_percent = serializers.DecimalField(
@@ -183,10 +192,10 @@ class ItemSerializer(serializers.Serializer):
 
 
 class ShipmentSerializer(serializers.Serializer):
-    mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices)
+    mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices, allow_blank=True)
     point_of_exit = serializers.CharField()
     point_of_entry = serializers.CharField()
-    expected_dispatch = serializers.DateField()
+    expected_dispatch = serializers.DateField(allow_null=True, help_text=DRAFT_ONLY_EMPTY)
     carrier = serializers.CharField()
 
 
@@ -250,8 +259,12 @@ class NotificationSummarySerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="Bumped by every change; the ETag is built from it.")
     exporting_authority = serializers.CharField(source="exporting_authority.code")
     exporting_country = serializers.CharField(source="exporting_country_id")
-    importing_country = serializers.CharField(source="importing_country_id")
-    importing_authority = serializers.CharField(source="importing_authority.code")
+    importing_country = serializers.CharField(
+        source="importing_country_id", allow_null=True, help_text=DRAFT_ONLY_EMPTY
+    )
+    importing_authority = serializers.CharField(
+        source="importing_authority.code", allow_null=True, help_text=DRAFT_ONLY_EMPTY
+    )
     national_reference = serializers.CharField(help_text="The exporting authority's own reference.")
     submitted_at = serializers.DateTimeField(allow_null=True)
     reply_due = serializers.DateField(allow_null=True)

@@ -22,7 +22,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from authorities.models import Authority, AuthorityKind, Country, Substance
 from messaging.outbox import emit
-from web.dates import in_range, out_of_range_message
+from web.dates import for_people, in_range, out_of_range_message
 
 from . import access, timeline
 from .clock import first_chase_at, next_chase_at, reply_deadline
@@ -37,6 +37,7 @@ from .models import (
     Item,
     ModeOfTransport,
     Notification,
+    NotificationRead,
     ReferenceCounter,
     Response,
     ResponseKind,
@@ -63,11 +64,13 @@ class PartyData:
     licence_number: str = ""
 
 
+# Every field may be empty: a draft keeps whatever its author has filled in so far (issue
+# 18); validate_notification_data(complete=True) says what sending still needs.
 @dataclass
 class ItemData:
-    substance: str  # the substance code
-    quantity: Decimal
-    unit: str
+    substance: str = ""  # the substance code
+    quantity: Decimal | None = None
+    unit: str = ""
     form: str = Form.SUBSTANCE
     trade_name: str = ""
     concentration_percent: Decimal | None = None
@@ -76,15 +79,15 @@ class ItemData:
 
 @dataclass
 class NotificationData:
-    importing_country: str
-    exporter: PartyData
-    importer: PartyData
-    items: list[ItemData]
-    point_of_exit: str
-    point_of_entry: str
-    mode_of_transport: str
-    expected_dispatch: date
-    end_use: str
+    importing_country: str = ""
+    exporter: PartyData = field(default_factory=PartyData)
+    importer: PartyData = field(default_factory=PartyData)
+    items: list[ItemData] = field(default_factory=list)
+    point_of_exit: str = ""
+    point_of_entry: str = ""
+    mode_of_transport: str = ""
+    expected_dispatch: date | None = None
+    end_use: str = ""
     consignee: PartyData = field(default_factory=PartyData)
     broker: PartyData = field(default_factory=PartyData)
     transit_countries: list[str] = field(default_factory=list)
@@ -97,20 +100,34 @@ class NotificationData:
 # --- validation -------------------------------------------------------------------------
 
 
-def _require(errors, key, value, message):
-    if value in (None, "") or (isinstance(value, str) and not value.strip()):
-        errors.setdefault(key, []).append(message)
+def _blank(value) -> bool:
+    return value in (None, "") or (isinstance(value, str) and not value.strip())
 
 
-def validate_notification_data(data: NotificationData, *, exporting_authority: Authority, now: datetime):
+def validate_notification_data(
+    data: NotificationData, *, exporting_authority: Authority, now: datetime, complete: bool = True
+):
     """Every rule about a notification's content, with field-keyed messages that say what
-    to fix. Returns the resolved objects (countries, substances)."""
+    to fix, all at once. Returns the resolved objects (countries, substances).
+
+    ``complete=False`` is a draft's check (issue 18): what is filled in must be right (a
+    country of the portal that is not one's own, a substance of the catalogue, a quantity
+    above zero, a date the clock can count with), but anything may still be missing, and
+    the rules that age with the calendar (dispatch not past, the reply period) wait for
+    sending, so that a draft saved last month can still be saved again. Sending checks
+    everything (``submit`` calls this with ``complete=True`` on what the draft holds)."""
     errors: dict[str, list[str]] = {}
     exporting_country = exporting_authority.country
 
-    importing = Country.objects.filter(code=(data.importing_country or "").upper()).first()
+    def require(key, value, message):
+        if complete and _blank(value):
+            errors.setdefault(key, []).append(message)
+
+    code = (data.importing_country or "").strip().upper()
+    importing = Country.objects.filter(code=code).first() if code else None
     if importing is None:
-        errors["importing_country"] = [_("Choose the importing country from the list.")]
+        if code or complete:
+            errors["importing_country"] = [_("Choose the importing country from the list.")]
     elif importing.code == exporting_country.code:
         errors["importing_country"] = [
             _("A pre-export notification goes to another country; %(country)s is your own.")
@@ -136,50 +153,51 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
         errors.setdefault("transit_countries", []).append(_("Each transit country appears once in the route."))
 
     for key, party in (("exporter", data.exporter), ("importer", data.importer)):
-        _require(errors, f"{key}.name", party.name, _("Give the name."))
-        _require(errors, f"{key}.address", party.address, _("Give the address."))
-    if data.consignee.name.strip() and not data.consignee.address.strip():
-        errors["consignee.address"] = [_("Give the consignee's address.")]
-    if data.broker.name.strip() and not data.broker.address.strip():
-        errors["broker.address"] = [_("Give the broker's address.")]
+        require(f"{key}.name", party.name, _("Give the name."))
+        require(f"{key}.address", party.address, _("Give the address."))
+    if data.consignee.name.strip():
+        require("consignee.address", data.consignee.address, _("Give the consignee's address."))
+    if data.broker.name.strip():
+        require("broker.address", data.broker.address, _("Give the broker's address."))
 
-    _require(errors, "point_of_exit", data.point_of_exit, _("Give the point of exit."))
-    _require(errors, "point_of_entry", data.point_of_entry, _("Give the expected point of entry."))
-    _require(errors, "end_use", data.end_use, _("Declare the end use."))
-    if data.mode_of_transport not in ModeOfTransport.values:
+    require("point_of_exit", data.point_of_exit, _("Give the point of exit."))
+    require("point_of_entry", data.point_of_entry, _("Give the expected point of entry."))
+    require("end_use", data.end_use, _("Declare the end use."))
+    if data.mode_of_transport not in ModeOfTransport.values and (data.mode_of_transport or complete):
         errors["mode_of_transport"] = [_("Choose a mode of transport.")]
     if data.expected_dispatch is None:
-        errors["expected_dispatch"] = [_("Give the expected date of dispatch.")]
+        require("expected_dispatch", None, _("Give the expected date of dispatch."))
     elif not in_range(data.expected_dispatch):
         errors["expected_dispatch"] = [out_of_range_message()]
-    elif data.expected_dispatch < now.date():
+    elif complete and data.expected_dispatch < now.date():
         errors["expected_dispatch"] = [_("The expected dispatch date cannot be in the past.")]
 
-    substances = Substance.objects.in_bulk([item.substance for item in data.items], field_name="code")
+    codes = [item.substance for item in data.items if item.substance]
+    substances = Substance.objects.in_bulk(codes, field_name="code") if codes else {}
     if not data.items:
-        errors["items"] = [_("Add at least one item.")]
+        require("items", None, _("Add at least one item."))
     for index, item in enumerate(data.items):
         prefix = f"items.{index}"
-        if item.substance not in substances:
+        if item.substance not in substances and (item.substance or complete):
             errors[f"{prefix}.substance"] = [_("Choose a substance from the catalogue.")]
-        if item.quantity is None or item.quantity <= 0:
+        if (item.quantity is None and complete) or (item.quantity is not None and item.quantity <= 0):
             errors[f"{prefix}.quantity"] = [_("The quantity must be more than zero.")]
-        if item.unit not in Unit.values:
+        if item.unit not in Unit.values and (item.unit or complete):
             errors[f"{prefix}.unit"] = [_("Choose a unit: kg, g, l or ml.")]
         if item.form not in Form.values:
             errors[f"{prefix}.form"] = [_("Choose substance, preparation or mixture.")]
         if item.form in (Form.PREPARATION, Form.MIXTURE):
-            if not item.trade_name.strip():
-                errors[f"{prefix}.trade_name"] = [_("Give the trade name of the preparation or mixture.")]
-            if item.concentration_percent is None:
-                errors[f"{prefix}.concentration_percent"] = [_("Give the concentration in per cent.")]
+            require(f"{prefix}.trade_name", item.trade_name, _("Give the trade name of the preparation or mixture."))
+            require(
+                f"{prefix}.concentration_percent", item.concentration_percent, _("Give the concentration in per cent.")
+            )
         if item.concentration_percent is not None and not (0 < item.concentration_percent <= 100):
             errors[f"{prefix}.concentration_percent"] = [_("The concentration is between 0 and 100 per cent.")]
 
     # The bound every typed date is held to (web.dates): the clock adds days to these.
     if data.reply_due is not None and not in_range(data.reply_due):
         errors["reply_due"] = [out_of_range_message()]
-    elif data.reply_due is not None and importing is not None:
+    elif complete and data.reply_due is not None and importing is not None:
         earliest = importing.earliest_reply_due(now.date())
         if data.reply_due < earliest:
             errors["reply_due"] = [
@@ -191,7 +209,7 @@ def validate_notification_data(data: NotificationData, *, exporting_authority: A
                     "country": importing.name,
                     "days": importing.reply_period_days,
                     "kind": importing.get_reply_period_kind_display().lower(),
-                    "earliest": earliest.isoformat(),
+                    "earliest": for_people(earliest),
                 }
             ]
     if errors:
@@ -270,10 +288,13 @@ def _next_reference(country: Country, year: int) -> str:
     return f"{country.code}-{year}-{counter.last:06d}"
 
 
-def _content_fields(data: NotificationData, importing: Country) -> dict:
+def _content_fields(data: NotificationData, importing: Country | None) -> dict:
     return {
         "importing_country": importing,
-        "importing_authority": Authority.objects.get(country=importing, is_focal_point=True),
+        # A draft may have no destination yet; submit takes the focal point again anyway.
+        "importing_authority": (
+            Authority.objects.get(country=importing, is_focal_point=True) if importing is not None else None
+        ),
         "national_reference": data.national_reference.strip(),
         "exporter_name": data.exporter.name.strip(),
         "exporter_address": data.exporter.address.strip(),
@@ -305,7 +326,7 @@ def _write_children(notification, data: NotificationData, transits, substances):
         Item(
             notification=notification,
             position=position,
-            substance=substances[item.substance],
+            substance=substances.get(item.substance),  # None: a draft's item not chosen yet
             form=item.form,
             trade_name=item.trade_name.strip(),
             concentration_percent=item.concentration_percent,
@@ -330,11 +351,17 @@ def _require_filer(actor):
 
 
 @transaction.atomic
-def file_notification(*, actor, data: NotificationData, draft: bool, now: datetime) -> Notification:
-    """File a notification for the actor's authority: saved as a draft, or sent at once."""
+def file_notification(
+    *, actor, data: NotificationData, draft: bool, now: datetime, require_complete: bool = False
+) -> Notification:
+    """File a notification for the actor's authority: sent at once (it must be complete),
+    or saved as a draft with whatever is filled in (issue 18). ``require_complete`` saves a
+    draft only when it could be sent as it is: the filing page's "Review before sending"."""
     _require_filer(actor)
     authority = actor.authority
-    importing, transits, substances = validate_notification_data(data, exporting_authority=authority, now=now)
+    importing, transits, substances = validate_notification_data(
+        data, exporting_authority=authority, now=now, complete=require_complete or not draft
+    )
     notification = Notification.objects.create(
         reference=_next_reference(authority.country, now.year),
         status=Status.DRAFT,
@@ -348,17 +375,26 @@ def file_notification(*, actor, data: NotificationData, draft: bool, now: dateti
     _write_children(notification, data, transits, substances)
     record_event(notification, EventKind.CREATED, now=now, actor=actor)
     if not draft:
-        notification = submit(actor=actor, notification=notification, now=now)
+        # Checked in full above, against what was sent rather than what was stored.
+        notification = _send(actor=actor, notification=notification, now=now)
     return notification
 
 
 @transaction.atomic
 def update_draft(
-    *, actor, notification: Notification, data: NotificationData, now: datetime, expected_version=None
+    *,
+    actor,
+    notification: Notification,
+    data: NotificationData,
+    now: datetime,
+    expected_version=None,
+    require_complete: bool = False,
 ) -> Notification:
+    """Replace a draft's content with ``data``, complete or not (``require_complete`` as in
+    file_notification)."""
     _require_may(actor, notification, Action.EDIT_DRAFT)
     importing, transits, substances = validate_notification_data(
-        data, exporting_authority=notification.exporting_authority, now=now
+        data, exporting_authority=notification.exporting_authority, now=now, complete=require_complete
     )
     notification = _transition(
         notification, Action.EDIT_DRAFT, now=now, expected_version=expected_version, **_content_fields(data, importing)
@@ -380,34 +416,73 @@ def delete_draft(*, actor, notification: Notification, now: datetime) -> None:
         raise Conflict(_("Only a draft can be deleted."))
 
 
+def stored_data(notification: Notification) -> NotificationData:
+    """What a stored notification holds, in the shape the filing page and the API send, so
+    that a draft is judged by the same rules when it is sent as when it was typed."""
+    items = notification.items.select_related("substance")
+    return NotificationData(
+        importing_country=notification.importing_country_id or "",
+        **{
+            key: PartyData(*(getattr(notification, f"{key}_{name}") for name in ("name", "address", "licence_number")))
+            for key in ("exporter", "importer", "consignee", "broker")
+        },
+        items=[
+            ItemData(
+                substance=item.substance.code if item.substance else "",
+                quantity=item.quantity,
+                unit=item.unit,
+                form=item.form,
+                trade_name=item.trade_name,
+                concentration_percent=item.concentration_percent,
+                packages=item.packages,
+            )
+            for item in items
+        ],
+        transit_countries=[transit.country_id for transit in notification.transits.all()],
+        point_of_exit=notification.point_of_exit,
+        point_of_entry=notification.point_of_entry,
+        mode_of_transport=notification.mode_of_transport,
+        carrier=notification.carrier,
+        expected_dispatch=notification.expected_dispatch,
+        import_authorization_number=notification.import_authorization_number,
+        end_use=notification.end_use,
+        national_reference=notification.national_reference,
+        reply_due=notification.reply_due,
+    )
+
+
+def sending_problems(notification: Notification, *, now: datetime) -> dict[str, list[str]]:
+    """What stops this draft from being sent today, every field at once, keyed as
+    validate_notification_data's errors are (``items.0.quantity``, ``exporter.name``);
+    empty when it can be sent. A draft may have been saved incomplete, or have aged (its
+    dispatch date passed, its reply-due date now too early): submit refuses it with these,
+    and the pages show them instead of a button that would be refused."""
+    try:
+        validate_notification_data(
+            stored_data(notification), exporting_authority=notification.exporting_authority, now=now, complete=True
+        )
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
 @transaction.atomic
 def submit(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
-    """Send a draft to the importing country. The reply-due date defaults to the importing
-    country's declared period, counted from today, and may not be earlier."""
+    """Send a draft to the importing country. Refused with every missing or wrong field at
+    once (sending_problems). The reply-due date defaults to the importing country's declared
+    period, counted from today, and may not be earlier."""
     _require_may(actor, notification, Action.SUBMIT)
+    if notification.status == Status.DRAFT:  # any other status: _transition's Conflict says why
+        problems = sending_problems(notification, now=now)
+        if problems:
+            raise ValidationError(problems)
+    return _send(actor=actor, notification=notification, now=now, expected_version=expected_version)
+
+
+def _send(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
+    """The transition of a draft already checked complete (submit, file_notification)."""
     importing = notification.importing_country
-    earliest = importing.earliest_reply_due(now.date())
-    reply_due = notification.reply_due or earliest
-    if not in_range(reply_due):
-        message = out_of_range_message() + " " + _("Change the reply-due date of the draft.")
-        raise ValidationError({"reply_due": message})
-    if reply_due < earliest:
-        raise ValidationError(
-            {
-                "reply_due": _(
-                    "%(country)s declares a reply period of %(days)d %(kind)s: the reply cannot be due before "
-                    "%(earliest)s. Change the reply-due date of the draft."
-                )
-                % {
-                    "country": importing.name,
-                    "days": importing.reply_period_days,
-                    "kind": importing.get_reply_period_kind_display().lower(),
-                    "earliest": earliest.isoformat(),
-                }
-            }
-        )
-    if notification.expected_dispatch < now.date():
-        raise ValidationError({"expected_dispatch": _("The expected dispatch date has passed; edit the draft.")})
+    reply_due = notification.reply_due or importing.earliest_reply_due(now.date())
     # Follow the focal point as it is now, not as it was when the draft was saved.
     focal_point = Authority.objects.filter(country=importing, is_focal_point=True).first()
     if focal_point is None:
@@ -428,7 +503,8 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
         EventKind.SUBMITTED,
         now=now,
         actor=actor,
-        detail=_("Reply due %(date)s.") % {"date": reply_due.isoformat()},
+        # The timeline's text is for people; ``data`` keeps the date for machines.
+        detail=_("Reply due %(date)s.") % {"date": for_people(reply_due)},
         data={"reply_due": reply_due.isoformat()},
     )
     emit(notification, "notification.received", now=now)
@@ -752,3 +828,26 @@ def add_attachment(*, actor, notification: Notification, upload, now: datetime, 
     attachment.save()
     record_event(notification, EventKind.ATTACHMENT_ADDED, now=now, actor=actor, detail=attachment.original_name)
     return attachment
+
+
+# --- who has opened what ---------------------------------------------------------------------
+
+
+def record_opened(*, actor, notification: Notification, now: datetime, parties: set[str] | None = None) -> None:
+    """Note that someone of ``actor``'s authority opened the notification's page: from now on
+    it is no longer "new" to that authority. Only the first opening is kept (who, when); the
+    later ones change nothing. One statement, INSERT ... ON CONFLICT DO NOTHING, so that two
+    colleagues opening it at once cannot fail, and no lock is taken on the notification.
+
+    Not a timeline event: reading changes nothing of the notification, and the timeline is
+    the record every party sees. ``parties`` (access.parties_of), when the caller has them,
+    saves asking again; someone who is no party to it records nothing."""
+    if actor.authority_id is None:
+        return  # an operator of the installation reads for no authority
+    parties = access.parties_of(actor, notification) if parties is None else parties
+    if not parties:
+        return
+    NotificationRead.objects.bulk_create(
+        [NotificationRead(notification=notification, authority_id=actor.authority_id, first_opened_at=now, by=actor)],
+        ignore_conflicts=True,
+    )

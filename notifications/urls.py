@@ -6,9 +6,14 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("list/", views.notification_list, name="list"),
+    path("list/export.csv", views.list_csv, name="list_csv"),
+    path("list/export.xlsx", views.list_xlsx, name="list_xlsx"),
     path("new/", views.create, name="create"),
+    # Before the notification's own pages: "search" is no reference.
+    path("search/", views.search, name="search"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/timeline.json", views.timeline_export, name="timeline_export"),
+    path("<str:reference>/print/", views.print_view, name="print"),
     path("<str:reference>/edit/", views.edit, name="edit"),
     path("<str:reference>/send/", views.send, name="send"),
     path("<str:reference>/delete/", views.delete, name="delete"),

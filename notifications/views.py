@@ -11,9 +11,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,15 +29,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.models import Authority, Country
+from web.dates import for_people
 from web.forms import add_service_error, error_anchors
 from web.uploads import limit_upload, upload_too_large
 
-from . import access, services, timeline
+from . import access, exports, listing, services, timeline
 from .forms import (
     AnswerForm,
     AttachmentForm,
     FilingForm,
     ListFilterForm,
+    ReferenceSearchForm,
     ReplyForm,
     ShareForm,
     VersionedForm,
@@ -50,6 +59,10 @@ from .services import RESPONSE_ACTIONS
 
 DASHBOARD_ROWS = 10
 PAGE_SIZE = 25
+# An export is every page of the list: past this many rows it is refused with a message
+# (narrow the filters), so that one request cannot read a country's whole history.
+EXPORT_MAX_ROWS = 10_000
+EXPORT_CHUNK = 500  # rows read (and their items prefetched) at a time while exporting
 RECENT_REPLIES = timedelta(days=30)
 REPLY_ACTIONS = tuple(RESPONSE_ACTIONS.values())
 STALE = gettext_lazy(
@@ -99,6 +112,8 @@ def dashboard(request):
     overdue = overdue_filter(today)
     if user.is_incb:
         sent = access.visible_notifications(user)
+        # Rows marked "new" until someone of INCB opens them (the counts need no marker).
+        marked = listing.with_new_marker(sent, user)
         return render(
             request,
             "notifications/dashboard_incb.html",
@@ -109,26 +124,39 @@ def dashboard(request):
                     information_requested=_count(status=Status.INFORMATION_REQUESTED),
                     replied_recently=_count(status__in=FINAL_DECISIONS, replied_at__gte=now - RECENT_REPLIES),
                 ),
-                "overdue": _section(sent.filter(overdue).order_by("reply_due", "pk"), now),
-                "recent": _section(sent.order_by("-submitted_at", "-pk"), now),
+                "overdue": _section(marked.filter(overdue).order_by("reply_due", "pk"), now),
+                "recent": _section(marked.order_by("-submitted_at", "-pk"), now),
             },
         )
 
-    incoming = access.visible_notifications(user, role=access.Party.IMPORTING)
+    # Incoming rows are marked "new" until someone of the authority opens them; outgoing
+    # ones never are (listing.with_new_marker), so they need no marker.
+    incoming = listing.with_new_marker(access.visible_notifications(user, role=access.Party.IMPORTING), user)
     outgoing = access.visible_notifications(user, role=access.Party.EXPORTING)
+    routed = listing.with_new_marker(access.visible_notifications(user, role=access.Party.TRANSIT), user)
     # Disjoint tiers, each a plain range (a negated condition would defeat the index).
     late = Q(status=Status.AWAITING_REPLY, reply_due__lt=today)
     in_time = Q(status=Status.AWAITING_REPLY, reply_due__gte=today)
     asked = Q(status=Status.INFORMATION_REQUESTED)
     recent = Q(status__in=FINAL_DECISIONS, replied_at__gte=now - RECENT_REPLIES)
+    sections = {
+        # Only what waits on us: overdue first, then by due date.
+        "incoming": _tiered_section(incoming, [late, in_time], ("reply_due", "pk"), now),
+        # Where we asked the exporter for information: its move, not ours (the clock stops).
+        "incoming_asked": _tiered_section(incoming, [asked], ("reply_due", "pk"), now),
+        # Questions we must answer first, then the late replies to chase.
+        "outgoing": _tiered_section(outgoing, [asked, late, in_time], ("reply_due", "pk"), now),
+        # Routed through our country (read only), the newest sent first.
+        "transit": _section(routed.order_by("-submitted_at", "-pk"), now),
+    }
     return render(
         request,
         "notifications/dashboard.html",
         {
-            # Our move first: overdue, then by due date; those waiting on the exporter last.
-            "incoming": _tiered_section(incoming, [late, in_time, asked], ("reply_due", "pk"), now),
-            # Questions we must answer first, then the late replies to chase.
-            "outgoing": _tiered_section(outgoing, [asked, late, in_time], ("reply_due", "pk"), now),
+            **sections,
+            # A transit authority with nothing of its own to do sees its transit section first.
+            "transit_first": bool(sections["transit"]["rows"])
+            and not any(sections[name]["rows"] for name in ("incoming", "incoming_asked", "outgoing")),
             # Both directions, newest reply first.
             "replies": _merged_section([incoming.filter(recent), outgoing.filter(recent)], ("-replied_at", "-pk"), now),
             "drafts": _section(outgoing.filter(status=Status.DRAFT).order_by("-updated_at", "-pk"), now),
@@ -171,15 +199,134 @@ def _count(*args, **kwargs):
     return Count("pk", filter=Q(*args, **kwargs))
 
 
+def _listed(request, now):
+    """The list's filter form, and the rows it lists for it (every page), in its order: the
+    one definition the page and its exports share."""
+    user = request.user
+    filters = ListFilterForm(request.GET, incb=user.is_incb)
+    queryset = filters.filter(access.visible_notifications(user, role=filters.chosen_role()), today=now.date())
+    return filters, listing.ordered(queryset, filters.chosen_sort())
+
+
+def _page_of(paginator, number):
+    """The page asked for, or the first one and why: a page that does not exist is said on
+    the page, not silently replaced by another."""
+    try:
+        return paginator.page(number or 1), None
+    except InvalidPage:
+        message = _("There is no page “%(page)s” of this list (pages 1 to %(last)d). This is the first page.") % {
+            "page": number,
+            "last": paginator.num_pages,
+        }
+        return paginator.page(1), message
+
+
 @login_required
 @require_GET
 def notification_list(request):
     user, now = request.user, timezone.now()
-    filters = ListFilterForm(request.GET, incb=user.is_incb)
-    queryset = filters.filter(access.visible_notifications(user, role=filters.chosen_role()), today=now.date())
-    page = Paginator(queryset.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters, queryset = _listed(request, now)
+    paginator = Paginator(listing.with_new_marker(queryset, user), PAGE_SIZE)
+    page, page_error = _page_of(paginator, request.GET.get("page"))
     page.object_list = _rows(page.object_list, now)
-    return render(request, "notifications/list.html", {"filters": filters, "page": page})
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_error": page_error,
+            "sorting": listing.columns(filters.chosen_sort()),
+            "sort_label": dict(listing.sort_choices())[filters.chosen_sort()],
+            "export_max": EXPORT_MAX_ROWS,
+        },
+    )
+
+
+def _export(request, write):
+    """The list's rows for the same query string, every page of them, written by ``write``;
+    or back to the list, which says why not (a filter's error, or too many rows)."""
+    now = timezone.now()
+    filters, queryset = _listed(request, now)
+    back = reverse("notifications:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    if not filters.is_valid():
+        return redirect(back)
+    count = queryset.count()
+    if count > EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "These filters list %(count)s notifications; an export holds at most %(max)s. "
+                "Narrow the filters (for example by sent date or status) and export again."
+            )
+            % {"count": f"{count:,}", "max": f"{EXPORT_MAX_ROWS:,}"},
+        )
+        return redirect(back)
+    rows = (
+        queryset.select_related(*ROW_RELATED)
+        .prefetch_related(Prefetch("items", queryset=Item.objects.select_related("substance")))
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    return write(rows, f"notifications-{now:%Y-%m-%d}")
+
+
+@login_required
+@require_GET
+def list_csv(request):
+    def write(rows, name):
+        # Streamed: the first rows leave while the later ones are read, in chunks.
+        response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return _export(request, write)
+
+
+@login_required
+@require_GET
+def list_xlsx(request):
+    def write(rows, name):
+        response = HttpResponse(
+            exports.to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return _export(request, write)
+
+
+# --- finding a notification by its reference (the header's search box) --------------------
+
+SEARCH_ROWS = 25
+
+
+@login_required
+@require_GET
+def search(request):
+    """A whole reference the user may see opens the notification; anything else lists the
+    visible notifications whose reference (or the exporter's own reference) contains what
+    was typed. Only visible rows are ever read, so a notification the user may not see
+    gives the very page a reference that does not exist gives."""
+    user, now = request.user, timezone.now()
+    form = ReferenceSearchForm(request.GET)
+    term = form.term()
+    if not term:
+        return render(request, "notifications/search.html", {"form": form, "term": "", "rows": []})
+    visible = access.visible_notifications(user)
+    found = visible.filter(reference=form.whole_reference()).first()
+    if found is not None:
+        return redirect(found)
+    matches = listing.with_new_marker(
+        visible.filter(Q(reference__contains=form.fragment()) | Q(national_reference__icontains=term)), user
+    ).order_by("-created_at", "-pk")
+    rows = _rows(matches, now, limit=SEARCH_ROWS)
+    return render(
+        request,
+        "notifications/search.html",
+        {"form": form, "term": term, "rows": rows[:SEARCH_ROWS], "more": len(rows) > SEARCH_ROWS},
+    )
 
 
 # --- filing --------------------------------------------------------------------------------
@@ -202,10 +349,10 @@ def _filing_page(request, filing, notification=None):
     )
 
 
-def _save_filing(filing, save, *, exporting_authority, now, draft=None):
+def _save_filing(filing, save, *, exporting_authority, now, draft=None, complete=False):
     """Validate the page and call ``save(data)``; on any mistake, the page again with every
     error beside its field and nothing typed lost. Returns the notification, or None when
-    the page must be shown again."""
+    the page must be shown again. ``complete``: judged as for sending (see _completes)."""
     shape_ok = filing.is_valid()
     data = filing.to_data()
     try:
@@ -213,7 +360,7 @@ def _save_filing(filing, save, *, exporting_authority, now, draft=None):
             return save(data)
         # The shape is wrong somewhere: still let the service judge the rest, so the
         # officer sees every mistake at once.
-        services.validate_notification_data(data, exporting_authority=exporting_authority, now=now)
+        services.validate_notification_data(data, exporting_authority=exporting_authority, now=now, complete=complete)
     except ValidationError as error:
         filing.add_service_error(error)
     except services.StaleVersion:
@@ -222,7 +369,14 @@ def _save_filing(filing, save, *, exporting_authority, now, draft=None):
     return None
 
 
-def _after_save(request, notification, action):
+def _completes(action) -> bool:
+    """Whether the filing page's ``action`` needs a complete notification. "Save as draft"
+    keeps whatever is filled in (issue 18); "Review before sending" is the first step of
+    sending, so it asks for everything sending needs, all at once."""
+    return action == "review"
+
+
+def _after_save(request, notification, action, now):
     if action == "review":
         messages.info(
             request,
@@ -230,8 +384,32 @@ def _after_save(request, notification, action):
             % {"country": notification.importing_country.name},
         )
         return redirect(reverse("notifications:detail", args=[notification.reference]) + "#review")
-    messages.success(request, _("The draft %(ref)s is saved. It has not been sent.") % {"ref": notification.reference})
+    if services.sending_problems(notification, now=now):
+        message = _(
+            "The draft %(ref)s is saved. It has not been sent: what it still needs before it can be sent is "
+            "listed below. Complete it whenever you have the details."
+        )
+    else:
+        message = _("The draft %(ref)s is saved. It has not been sent: review it and send it when you are ready.")
+    messages.success(request, message % {"ref": notification.reference})
     return redirect(notification)
+
+
+def _sending_problems(notification, now) -> list[tuple[str, str]]:
+    """What sending this draft still needs, as (link to the field on the edit page, the
+    message naming the field as the error summary does): for the pages that offer to send."""
+    problems = services.sending_problems(notification, now=now)
+    if not problems:
+        return []
+    filing = FilingForm.for_draft(notification, today=now.date())
+    filing.show_sending_problems(problems)
+    edit = _complete_url(notification)
+    return [(f"{edit}#{anchor}", message) for anchor, message in filing.error_anchors()]
+
+
+def _complete_url(notification) -> str:
+    """The edit page showing what sending still needs beside each field."""
+    return reverse("notifications:edit", args=[notification.reference]) + "?check=sending"
 
 
 @login_required
@@ -246,15 +424,17 @@ def create(request):
     action = request.POST.get("action")
     if action == "add_item":
         return _filing_page(request, filing.with_another_row())
+    complete = _completes(action)
     notification = _save_filing(
         filing,
-        lambda data: services.file_notification(actor=user, data=data, draft=True, now=now),
+        lambda data: services.file_notification(actor=user, data=data, draft=True, now=now, require_complete=complete),
         exporting_authority=user.authority,
         now=now,
+        complete=complete,
     )
     if notification is None:
         return _filing_page(request, filing)
-    return _after_save(request, notification, action)
+    return _after_save(request, notification, action, now)
 
 
 # --- actions on one notification -------------------------------------------------------------
@@ -313,13 +493,38 @@ def _posted_version(request):
 @require_GET
 def detail(request, reference):
     notification = access.get_notification_for(request.user, reference)
-    return _detail_page(request, notification)
+    parties = access.parties_of(request.user, notification)
+    # Opened by someone of the authority: no longer "new" to any of its users.
+    services.record_opened(actor=request.user, notification=notification, now=timezone.now(), parties=parties)
+    return _detail_page(request, notification, parties=parties)
 
 
-def _detail_page(request, notification, **forms):
+@login_required
+@require_GET
+def print_view(request, reference):
+    """The notification on one printable page: reference and parties first, then items,
+    route, status and dates, the timeline in short. Whoever may read the detail may print
+    it (the same 404 otherwise); it shows the same events the detail shows that party."""
+    notification = access.get_notification_for(request.user, reference)
+    parties = access.parties_of(request.user, notification)
+    return render(
+        request,
+        "notifications/print.html",
+        {
+            "notification": notification,
+            "items": notification.items.select_related("substance"),
+            "transits": notification.transits.select_related("country"),
+            "responses": notification.responses.select_related("authority"),
+            "events": access.visible_events(parties, notification.events.select_related("actor_authority")),
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+def _detail_page(request, notification, parties=None, **forms):
     user, now = request.user, timezone.now()
     allowed = access.allowed_actions(user, notification)
-    parties = access.parties_of(user, notification)
+    parties = access.parties_of(user, notification) if parties is None else parties
     can = {action: True for action in allowed}
     decisions = _decisions(allowed)
     can["reply"] = bool(decisions)
@@ -355,6 +560,9 @@ def _detail_page(request, notification, **forms):
         )
     if can.get(Action.SUBMIT):
         context["send_reply_due"] = _reply_due_if_sent(notification, now)
+        # A draft saved incomplete lists what it still needs instead of a "Send" button.
+        context["sending_problems"] = _sending_problems(notification, now)
+        context["complete_url"] = _complete_url(notification)
     if parties & {access.Party.EXPORTING, access.Party.INCB} and notification.status in (
         Status.DRAFT,
         *OPEN_STATUSES,
@@ -378,18 +586,27 @@ def _shared_authorities(notification):
 
 
 def _reply_due_if_sent(notification, now):
-    return notification.reply_due or notification.importing_country.earliest_reply_due(now.date())
+    """The reply-due date if sent today (None: a draft without an importing country yet)."""
+    if notification.reply_due or notification.importing_country is None:
+        return notification.reply_due
+    return notification.importing_country.earliest_reply_due(now.date())
 
 
 @notification_action(Action.EDIT_DRAFT, methods=("GET", "POST"))
 def edit(request, notification):
     user, now = request.user, timezone.now()
     if request.method == "GET":
-        return _filing_page(request, FilingForm.for_draft(notification, today=now.date()), notification)
+        filing = FilingForm.for_draft(notification, today=now.date())
+        if request.GET.get("check") == "sending":
+            # Opened from a refused send or the draft's list of what is missing: say it
+            # beside each field, as a refused "Review before sending" would.
+            filing.show_sending_problems(services.sending_problems(notification, now=now))
+        return _filing_page(request, filing, notification)
     filing = FilingForm(request.POST, today=now.date())
     action = request.POST.get("action")
     if action == "add_item":
         return _filing_page(request, filing.with_another_row(), notification)
+    complete = _completes(action)
     saved = _save_filing(
         filing,
         lambda data: services.update_draft(
@@ -398,14 +615,16 @@ def edit(request, notification):
             data=data,
             now=now,
             expected_version=filing.main.cleaned_data.get("version"),
+            require_complete=complete,
         ),
         exporting_authority=notification.exporting_authority,
         now=now,
         draft=notification,
+        complete=complete,
     )
     if saved is None:
         return _filing_page(request, filing, notification)
-    return _after_save(request, saved, action)
+    return _after_save(request, saved, action, now)
 
 
 def _confirm_page(request, notification, template, **context):
@@ -414,6 +633,7 @@ def _confirm_page(request, notification, template, **context):
 
 @notification_action(Action.SUBMIT, methods=("GET", "POST"))
 def send(request, notification):
+    now = timezone.now()
     form = VersionedForm(request.POST or None, initial={"version": notification.version})
     if request.method == "GET" or not form.is_valid():
         return _confirm_page(
@@ -421,16 +641,41 @@ def send(request, notification):
             notification,
             "notifications/confirm_send.html",
             form=form,
-            reply_due=_reply_due_if_sent(notification, timezone.now()),
+            reply_due=_reply_due_if_sent(notification, now),
             transits=notification.transits.select_related("country"),
+            # An incomplete draft gets the list of what is missing, not a button that fails.
+            problems=_sending_problems(notification, now),
+            complete_url=_complete_url(notification),
         )
-    services.submit(
-        actor=request.user, notification=notification, now=timezone.now(), expected_version=form.expected_version()
-    )
+    try:
+        notification = services.submit(
+            actor=request.user, notification=notification, now=now, expected_version=form.expected_version()
+        )
+    except ValidationError:
+        # Saved incomplete, or aged since (its dispatch date passed): every field sending
+        # still needs, marked on the edit page.
+        messages.error(
+            request,
+            _(
+                "%(ref)s is not sent: it still needs what is marked below. Complete it, then choose "
+                "“Review before sending”."
+            )
+            % {"ref": notification.reference},
+        )
+        return redirect(_complete_url(notification))
     messages.success(
         request,
-        _("%(ref)s is sent to %(country)s.")
-        % {"ref": notification.reference, "country": notification.importing_country.name},
+        _(
+            "%(ref)s is sent to %(country)s. %(authority)s is told by e-mail; its reply is due %(date)s. You will "
+            "be told when it replies or asks for information, and the portal reminds it before the due date and "
+            "chases it if the reply is late."
+        )
+        % {
+            "ref": notification.reference,
+            "country": notification.importing_country.name,
+            "authority": notification.importing_authority.name,
+            "date": for_people(notification.reply_due),
+        },
     )
     return redirect(notification)
 
@@ -447,10 +692,19 @@ def delete(request, notification):
 @notification_action(Action.ACKNOWLEDGE)
 def acknowledge(request, notification):
     form = VersionedForm(request.POST)
-    services.acknowledge(
+    notification = services.acknowledge(
         actor=request.user, notification=notification, now=timezone.now(), expected_version=form.expected_version()
     )
-    messages.success(request, _("Receipt is acknowledged. The exporting authority is told."))
+    # Said plainly that this is not the reply, and what is still owed (issue 18, defect 5).
+    told = {"authority": notification.exporting_authority.name, "date": for_people(notification.reply_due)}
+    if notification.status == Status.AWAITING_REPLY:
+        message = _(
+            "Receipt is acknowledged, and %(authority)s is told by e-mail. This is not a reply: your reply is "
+            "still due %(date)s."
+        )
+    else:
+        message = _("Receipt is acknowledged, and %(authority)s is told by e-mail. This is not a reply.")
+    messages.success(request, message % told)
     return redirect(notification)
 
 
@@ -466,7 +720,7 @@ def reply(request, notification):
     if form.is_final and not confirmed:
         return _confirm_page(request, notification, "notifications/confirm_reply.html", form=form)
     try:
-        services.respond(
+        notification = services.respond(
             actor=request.user,
             notification=notification,
             decision=form.cleaned_data["decision"],
@@ -477,8 +731,35 @@ def reply(request, notification):
     except ValidationError as error:
         add_service_error(form, error)
         return _reply_page(request, notification, form)
-    messages.success(request, _("Your reply is sent to the exporting authority."))
+    messages.success(request, _reply_sent_message(notification, form.cleaned_data["decision"]))
     return redirect(notification)
+
+
+def _reply_sent_message(notification, decision) -> str:
+    """What happens next after a reply (issue 18, defect 5): a request for information is not
+    the final reply, and stops the clock until the exporter answers (services.respond,
+    services.provide_information); a final reply cannot be changed."""
+    told = {
+        "authority": notification.exporting_authority.name,
+        "date": for_people(notification.reply_due),
+        "decision": ResponseKind(decision).label,
+    }
+    if decision == ResponseKind.INFORMATION_REQUESTED:
+        return (
+            _(
+                "Your question is sent to %(authority)s, which is told by e-mail. This is not your final reply: "
+                "the reply clock is stopped until they answer, and you are told by e-mail when they do. The "
+                "reply-due date, %(date)s, then moves by the days the question was open."
+            )
+            % told
+        )
+    return (
+        _(
+            "Your final reply, “%(decision)s”, is sent to %(authority)s, which is told by e-mail. It cannot be "
+            "changed or withdrawn."
+        )
+        % told
+    )
 
 
 def _reply_page(request, notification, form):
@@ -499,7 +780,7 @@ def answer(request, notification):
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.provide_information(
+            answered = services.provide_information(
                 actor=request.user,
                 notification=notification,
                 comment=form.cleaned_data["comment"],
@@ -509,8 +790,16 @@ def answer(request, notification):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("Your answer is sent. The importing authority's reply clock runs again."))
-            return redirect(notification)
+            messages.success(
+                request,
+                _(
+                    "Your answer is sent to %(authority)s, which is told by e-mail. Its reply clock runs again: the "
+                    "reply is now due %(date)s, moved by the days the question was open. You are told when it "
+                    "replies."
+                )
+                % {"authority": answered.importing_authority.name, "date": for_people(answered.reply_due)},
+            )
+            return redirect(answered)
     return _detail_page(request, notification, answer_form=form)
 
 
@@ -529,7 +818,14 @@ def withdraw(request, notification):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("%(ref)s is withdrawn.") % {"ref": notification.reference})
+            messages.success(
+                request,
+                _(
+                    "%(ref)s is withdrawn, and %(authority)s is told by e-mail. It can no longer be replied to, and "
+                    "this cannot be undone: if the export goes ahead after all, file a new notification."
+                )
+                % {"ref": notification.reference, "authority": notification.importing_authority.name},
+            )
             return redirect(notification)
     return _confirm_page(
         request,

@@ -62,7 +62,8 @@ if PRODUCTION and not os.environ.get("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("The environment variable ALLOWED_HOSTS is required when PEN_ENV=production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-# The public address of the portal, used in e-mails and webhook payloads.
+# The public address of the portal, used in e-mails and webhook payloads. `./portal run`
+# sets it to the port the demo serves on (PORT); without it, runserver's default port.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000", required_in_production=True).rstrip("/")
 
 INSTALLED_APPS = [
@@ -86,7 +87,9 @@ INSTALLED_APPS = [
     # Installs the triggers declared in models' Meta.triggers (the timeline's append-only
     # protection, notifications.Event) through migrations; PostgreSQL only.
     "pgtrigger",
-    # The portal's apps, from the bottom layer up (docs/architecture.md).
+    # The portal's apps, from the bottom layer up (docs/architecture.md). ``web`` has no
+    # models; it is installed for its template tags (web/templatetags/).
+    "web",
     "api",
     "accounts",
     "authorities",
@@ -109,6 +112,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An action's address opened directly: a page saying why instead of an empty 405
+    # (inside the session, user and messages middleware, whose context the page uses).
+    "pen_portal.errors.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -128,6 +134,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The header's current section (aria-current="page").
+                "web.navigation.section",
             ],
         },
     },
@@ -359,6 +367,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One way to write a date for people, per language (web/formats/<lang>/formats.py):
+# "16 December 2026", and "16 December 2026, 14:05 UTC" with the time. Django's own English
+# formats ("Dec. 16, 2026") would otherwise win over DATE_FORMAT set here. ISO 8601 only
+# for machines: <time datetime>, CSV, the API.
+FORMAT_MODULE_PATH = ["web.formats"]
 
 # --- Static and private files ---------------------------------------------------------
 STATIC_URL = "static/"
@@ -385,6 +398,9 @@ ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = False
+# A form refused for its security token (usually a page left open past the session) gets
+# a page saying so and what to do, not Django's bare "403 Forbidden".
+CSRF_FAILURE_VIEW = "pen_portal.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

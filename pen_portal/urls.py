@@ -7,11 +7,19 @@ import notifications.urls
 import timeliness.urls
 from accounts.oauth import ThrottledTokenView
 
-from . import views
+from . import pages, views
+
+# Branded error pages (JSON under /api/ and /oauth/): pen_portal/errors.py.
+handler400 = "pen_portal.errors.bad_request"
+handler403 = "pen_portal.errors.permission_denied"
+handler404 = "pen_portal.errors.not_found"
+handler500 = "pen_portal.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Help for each role, the accessibility statement and the privacy notice.
+    path("", include((pages.urlpatterns, pages.app_name))),
     path("accounts/", include("accounts.urls")),
     path("authorities/", include("authorities.urls")),
     # The notification's pages, and beside them the timeliness figure the filing form asks

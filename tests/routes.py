@@ -48,3 +48,10 @@ def callers(cast) -> dict[str, Client]:
     operator.save()
     clients["operator"].force_login(operator)
     return clients
+
+
+def page_without_csrf(response) -> str:
+    """A page's HTML with the CSRF token of its forms taken out (Django masks it afresh on
+    every render), for tests that compare two pages byte for byte, e.g. "an invisible
+    notification answers exactly as a missing one"."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())

@@ -55,7 +55,7 @@ def test_a_real_worker_chases_the_silent_notification_only_and_once(cast, worker
     subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
     assert subjects == [
         ("de-bopst@example.org", f"No reply from Ghana: {silent.reference} is overdue"),
-        ("gh-fda@example.org", f"Overdue: pre-export notification {silent.reference} was due 2026-03-17"),
+        ("gh-fda@example.org", f"Overdue: pre-export notification {silent.reference} was due 17 March 2026"),
     ]
     assert "do not ship on silence" in next(m.body for m in mail.outbox if m.to == ["de-bopst@example.org"])
 
@@ -86,7 +86,7 @@ def test_a_real_worker_fires_each_step_at_its_time_pauses_on_a_question_and_word
     assert wait_for(lambda: steps(chased) == [1])
     chase_sweep.delay(at=(DEADLINE - timedelta(days=2)).isoformat())
     assert wait_for(lambda: len(mail.outbox) == 1)
-    assert mail.outbox[0].subject == f"Reminder: pre-export notification {chased.reference} is due 2026-03-17"
+    assert mail.outbox[0].subject == f"Reminder: pre-export notification {chased.reference} is due 17 March 2026"
 
     # At the deadline: overdue, with the tacit-consent wording to the exporter.
     chase_sweep.delay(at=DEADLINE.isoformat())

@@ -245,6 +245,40 @@ def test_portal_run_serves_the_demo_runs_worker_and_beat_and_stops_on_ctrl_c(tmp
         assert "/accounts/login/" not in response.headers["Location"]
         assert "sessionid" in session.cookies
 
+        # Issue 18, defect 7: the links in the demo's e-mails point at the port it serves
+        # on, not 8000: the worker's (the seeded notifications' messages, sent over the
+        # transport) and the web server's (an invitation an administrator sends).
+        link = f"Open the notification: {base}/notifications/"
+        wait_for(lambda: link in log_text(), 60, f"an e-mail with a link to port {port}\n{log_text()[-3000:]}")
+        admin = next(r for r in credentials(output) if r["role"] == "Administrator" and r["authority"] != "incb")
+        inviter = requests.Session()
+        inviter.get(f"{base}/accounts/login/", timeout=10)
+        inviter.post(
+            f"{base}/accounts/login/",
+            data={
+                "username": admin["username"],
+                "password": admin["password"],
+                "csrfmiddlewaretoken": inviter.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{base}/accounts/login/"},
+            timeout=10,
+        )
+        invited = inviter.post(
+            f"{base}/accounts/users/invite/",
+            data={
+                "email": "new.officer@example.org",
+                "role": "officer",
+                "csrfmiddlewaretoken": inviter.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{base}/accounts/users/invite/"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert invited.status_code == 302, invited.text[:2000]
+        invitation = f"{base}/accounts/invitation/"
+        wait_for(lambda: invitation in log_text(), 30, f"the invitation e-mail\n{log_text()[-3000:]}")
+        assert "127.0.0.1:8000" not in log_text()
+
         # Beat schedules, the worker consumes over the file-based transport...
         pings = var / "celery-ping"
         wait_for(lambda: (pings / "ping").exists(), 60, f"a beat-scheduled ping\n{log_text()}")

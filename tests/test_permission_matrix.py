@@ -19,6 +19,7 @@ from notifications.api import NotificationViewSet
 from tests.api_helpers import bearer, token_for
 from tests.conftest import make_user
 from tests.factories import file
+from tests.routes import page_without_csrf
 
 STATES = ["draft", "awaiting_reply", "information_requested", "no_objection", "withdrawn"]
 FINAL = {"no_objection"}
@@ -240,13 +241,17 @@ PAGE_CALLS = {
     "share": ("post", "withdraw", {"authority": ""}),  # sharing: the exporting officer, once sent
     "attachment": ("get", "detail", {}),
     "timeline_export": ("get", "detail", {}),  # whoever reads the timeline may export it
+    "print": ("get", "detail", {}),  # the printable page: whoever reads the detail
 }
 PAGE_EXTRA_ARGS = {"attachment": ["nonexistent"]}
 # Page routes covered elsewhere, with the reason (a route missing from both lists fails).
 PAGES_COVERED_ELSEWHERE = {
     "dashboard": "lists only visible notifications: tests/test_notification_pages.py",
     "list": "filters visible_notifications: tests/test_notification_pages.py",
+    "list_csv": "the list's visible rows, no more: tests/test_notification_list.py",
+    "list_xlsx": "the list's visible rows, no more: tests/test_notification_list.py",
     "create": "files for the user's own authority: tests/test_notification_pages.py",
+    "search": "finds by reference among visible rows only: test_search_matrix (below)",
     "country_signal": "aggregate figures about a country, no notification: tests/test_silence.py",
     "revoke_share": "exporter only: tests/test_notification_pages.py (share and revoke)",
     "upload_attachment": "exporter only: tests/test_notification_pages.py (attachments)",
@@ -284,6 +289,37 @@ def test_page_matrix(cast, client, principal, state):
         else:
             # Allowed, or refused for its state with a message: a page, never an error.
             assert status in {200, 302}, (route, status, expected)
+
+
+def _search_page(response, term):
+    """The search page with what differs between two renders taken out: the term typed,
+    and the CSRF token of the header's log-out form (masked afresh on every page)."""
+    return page_without_csrf(response).replace(term, "TERM")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("principal", [p for p, (_s, _a, kind) in PRINCIPALS.items() if kind != "client"])
+def test_search_matrix(cast, client, principal, state):
+    """The header's search by reference (issue 18, defect 4): a reference the principal may
+    read opens it, however it is typed; one it may not read gives exactly the page of a
+    reference that does not exist."""
+    n = in_state(cast, state)
+    caller_for(principal, cast, client)
+    term = f"{n.reference.lower()}"
+    response = client.get(reverse("notifications:search"), {"reference": f"  {term} "})
+    expected = allowed(principal, "detail", state)
+    if expected == "unauthenticated":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    elif expected == "ok":
+        assert response.status_code == 302 and response["Location"] == n.get_absolute_url()
+    else:
+        assert expected == "hidden"
+        missing_term = "xx-2026-999999"
+        missing = client.get(reverse("notifications:search"), {"reference": f"  {missing_term} "})
+        assert response.status_code == missing.status_code == 200
+        assert n.reference not in response.content.decode()
+        assert _search_page(response, term) == _search_page(missing, missing_term)
 
 
 def test_every_endpoint_has_a_row_in_the_matrix():

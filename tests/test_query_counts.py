@@ -103,6 +103,40 @@ def test_the_dashboard_does_not_grow_with_the_notifications_or_their_items(clien
     assert large == small
 
 
+def _ask(cast, count):
+    """``count`` sent notifications on which the importer asked for information."""
+    for _ in range(count):
+        n = file(cast, now=NOW, items=items(2), transit_countries=["NL"])
+        services.respond(
+            actor=cast.importer_officer, notification=n, decision="information_requested", comment="?", now=NOW
+        )
+
+
+@pytest.mark.parametrize("officer", ["importer_officer", "exporter_officer", "transit_officer"])
+def test_the_dashboards_transit_and_asked_sections_do_not_grow_with_the_rows(client, cast, officer):
+    """Issue 18, defect 4: the transit section and "we asked for information", with rows in
+    every section both times (an empty section skips its item query)."""
+    require("/notifications/")
+    client.force_login(getattr(cast, officer))
+    file_many(cast, 3, 1)
+    _ask(cast, 1)
+    count_queries(client, "/notifications/")
+    small = count_queries(client, "/notifications/")
+    file_many(cast, 27, 5, transits=("NL", "BE", "FR"))
+    _ask(cast, 12)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/notifications/")
+    assert len(captured.captured_queries) == small
+    sections = ("incoming", "incoming_asked", "outgoing", "transit")
+    shown = {name: len(response.context[name]["rows"]) for name in sections}
+    expected = {
+        "importer_officer": {"incoming": 10, "incoming_asked": 10, "outgoing": 0, "transit": 0},
+        "exporter_officer": {"incoming": 0, "incoming_asked": 0, "outgoing": 10, "transit": 0},
+        "transit_officer": {"incoming": 0, "incoming_asked": 0, "outgoing": 0, "transit": 10},
+    }[officer]
+    assert shown == expected
+
+
 def test_the_incb_dashboard_does_not_grow_with_the_notifications(client, cast):
     require("/notifications/")
     client.force_login(cast.incb_reviewer)
@@ -111,3 +145,44 @@ def test_the_incb_dashboard_does_not_grow_with_the_notifications(client, cast):
     small = count_queries(client, "/notifications/")
     file_many(cast, 27, 5, transits=("NL", "BE", "FR"))
     assert count_queries(client, "/notifications/") == small
+
+
+@pytest.mark.parametrize("reader", ["importer_officer", "transit_officer", "incb_reviewer"])
+def test_the_list_with_its_new_markers_does_not_grow_with_the_rows(client, cast, reader):
+    """Issue 18, defect 9: the "new" marker is part of the list's own query (EXISTS), not a
+    query per row; sorted by a column, with some rows opened and some not."""
+    require("/notifications/list/")
+    user = getattr(cast, reader)
+    client.force_login(user)
+    made = file_many(cast, 3, 1)
+    services.record_opened(actor=user, notification=made[0], now=NOW)
+    path = "/notifications/list/?sort=-reply_due"
+    count_queries(client, path)
+    small = count_queries(client, path)
+    more = file_many(cast, 22, 5, transits=("NL", "BE", "FR"))
+    for n in more[::2]:
+        services.record_opened(actor=user, notification=n, now=NOW)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert len(response.context["page"].object_list) == 25
+    assert len(captured.captured_queries) == small
+    assert response.content.decode().count('class="tag tag-new"') == 25 - 1 - 11  # the unopened ones
+
+
+def test_the_csv_export_does_not_grow_with_the_rows(client, cast):
+    require("/notifications/list/export.csv")
+    client.force_login(cast.importer_officer)
+    file_many(cast, 3, 1)
+
+    def exported():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/notifications/list/export.csv?sort=reference")
+            lines = b"".join(response.streaming_content).decode().count("\r\n")
+        return lines, len(captured.captured_queries)
+
+    exported()
+    lines, small = exported()
+    assert lines == 1 + 3
+    file_many(cast, 27, 5, transits=("NL", "BE", "FR"))
+    lines, large = exported()
+    assert lines == 1 + 30 and large == small

@@ -489,10 +489,12 @@ def test_an_authority_sees_its_own_record_and_the_countries_it_notifies(history,
 
 
 def test_the_navigation_links_to_the_right_timeliness_page(client, cast):
+    # The current section's item is marked aria-current="page" (issue 18, defect 4).
     client.force_login(cast.incb_reviewer)
-    assert 'href="/timeliness/">Timeliness</a>' in client.get("/timeliness/").content.decode()
+    assert 'href="/timeliness/" aria-current="page">Timeliness</a>' in client.get("/timeliness/").content.decode()
     client.force_login(cast.importer_viewer)
-    assert 'href="/timeliness/mine/">Timeliness</a>' in client.get("/timeliness/mine/").content.decode()
+    page = client.get("/timeliness/mine/").content.decode()
+    assert 'href="/timeliness/mine/" aria-current="page">Timeliness</a>' in page
 
 
 # --- the API -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
+from web.exports import spreadsheet_safe
+
 from .stats import COLUMNS, DEFINITIONS, CountryFigures
 
 
@@ -40,11 +42,9 @@ class ExportContext:
         ]
 
 
-def _safe(value):
-    """Text that a spreadsheet would take for a formula is quoted (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+# Text that a spreadsheet would take for a formula is quoted (CSV injection): the one rule
+# of every export, in web.exports.
+_safe = spreadsheet_safe
 
 
 def _value(row: CountryFigures, attribute: str):

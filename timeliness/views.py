@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from authorities.models import Authority, AuthorityKind, Country
 from chasing.models import FollowUp
 from notifications import access
-from web.dates import in_range, out_of_range_message
+from web.dates import for_people, in_range, out_of_range_message
 
 from . import charts, exports, stats
 
@@ -101,7 +101,7 @@ class Selection:
 
 
 def period_label(period: stats.Period) -> str:
-    start, end = date_format(period.start, "j F Y"), date_format(period.end, "j F Y")
+    start, end = for_people(period.start), for_people(period.end)
     if period.year is not None:
         return _("Calendar year %(year)d (reply due 1 January to 31 December)") % {"year": period.year}
     if period.is_last_12_months:
@@ -388,6 +388,21 @@ def _exporting_choices():
     return Country.objects.filter(authorities__kind=AuthorityKind.NATIONAL).distinct().order_by("name")
 
 
+def _refuse_unknown_countries(params, selection: Selection, exporting_choices) -> None:
+    """A country filter that names no country ("Netherlands" typed into the address, an
+    old bookmark) is said and dropped, never applied as an empty or wrong filter."""
+    given = params.get("exporting", "").strip()
+    if given and selection.exporting not in {country.code for country in exporting_choices}:
+        selection.errors.append(
+            _("There is no exporting country “%(value)s”: choose one from the list. Showing every exporting country.")
+            % {"value": given[:40]}
+        )
+        selection.exporting = ""
+    given = params.get("country", "").strip()
+    if given and not selection.country:
+        selection.errors.append(_("There is no country “%(value)s”: choose one from the list.") % {"value": given[:40]})
+
+
 def _year_presets(today: date) -> list[int]:
     return [today.year - offset for offset in range(PRESET_YEARS)]
 
@@ -406,6 +421,8 @@ def review(request):
     today = _today()
     selection = read_selection(request.GET, today)
     period = selection.period
+    exporting_choices = list(_exporting_choices())
+    _refuse_unknown_countries(request.GET, selection, exporting_choices)
     exporting = selection.exporting or None
     rows = sort_rows(_figures(selection, today, exporting_country=exporting), selection.sort, selection.direction)
     months = stats.months_in(period.start, period.end)
@@ -435,7 +452,6 @@ def review(request):
         return reverse("timeliness:country", args=[code]) + selection.period_query()
 
     base = reverse("timeliness:review")
-    exporting_choices = list(_exporting_choices())
     return render(
         request,
         "timeliness/review.html",

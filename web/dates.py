@@ -4,11 +4,15 @@ Python's dates stop at year 9999, and the portal adds days to what it is given (
 deadline is the day after the due date; a period's end is exclusive), so a date near the
 edges overflows into a 500. No date in this domain lies before 2000 or after 2099: every
 date field of a form, a serializer or a query string is held to that range, with one
-message saying so."""
+message saying so.
+
+And how a date is written for people (``for_people``): the one format of the active
+language (web/formats/), as the pages' ``|date`` filter writes it."""
 
 from datetime import UTC, date, datetime, time
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -16,10 +20,21 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 
 
+def for_people(value: date | datetime) -> str:
+    """A date ("16 December 2026") or an instant ("16 December 2026, 14:05 UTC") in words,
+    for e-mails, messages and timeline texts: the same as {{ value|date }} (or
+    |date:"DATETIME_FORMAT") on a page. Never for machines: they get ISO 8601."""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return date_format(value, "DATETIME_FORMAT")
+    return date_format(value, "DATE_FORMAT")
+
+
 def out_of_range_message() -> str:
     return _("Enter a date between %(earliest)s and %(latest)s.") % {
-        "earliest": date_format(EARLIEST, "j F Y"),
-        "latest": date_format(LATEST, "j F Y"),
+        "earliest": for_people(EARLIEST),
+        "latest": for_people(LATEST),
     }
 
 
