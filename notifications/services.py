@@ -28,6 +28,7 @@ from . import access, timeline
 from .clock import first_chase_at, next_chase_at, reply_deadline
 from .models import (
     FINAL_DECISIONS,
+    OPEN_STATUSES,
     TRANSITIONS,
     Action,
     Attachment,
@@ -467,6 +468,37 @@ def sending_problems(notification: Notification, *, now: datetime) -> dict[str, 
 
 
 @transaction.atomic
+def _refuse_open_duplicate(notification: Notification) -> None:
+    """A second net under idempotency keys (issue 19): a licensing system that lost an
+    answer and retried without its key would file the same shipment twice. While a sent
+    notification of this authority with the same national reference is still open, sending
+    another is a conflict that names it. A genuine second shipment carries its own national
+    reference (the licence system's number for that shipment); without one, nothing is checked.
+    The authority's row is locked so that two concurrent sends cannot both pass."""
+    national = notification.national_reference.strip()
+    if not national:
+        return
+    Authority.objects.select_for_update().filter(pk=notification.exporting_authority_id).exists()
+    existing = (
+        Notification.objects.filter(
+            exporting_authority_id=notification.exporting_authority_id,
+            national_reference__iexact=national,
+            status__in=OPEN_STATUSES,
+        )
+        .exclude(pk=notification.pk)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if existing:
+        raise Conflict(
+            _(
+                "%(reference)s, still open, already has your reference %(national)s: this looks like the same "
+                "shipment sent twice. Follow %(reference)s, or give this shipment its own reference."
+            )
+            % {"reference": existing, "national": national}
+        )
+
+
 def submit(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
     """Send a draft to the importing country. Refused with every missing or wrong field at
     once (sending_problems). The reply-due date defaults to the importing country's declared
@@ -481,6 +513,7 @@ def submit(*, actor, notification: Notification, now: datetime, expected_version
 
 def _send(*, actor, notification: Notification, now: datetime, expected_version=None) -> Notification:
     """The transition of a draft already checked complete (submit, file_notification)."""
+    _refuse_open_duplicate(notification)
     importing = notification.importing_country
     reply_due = notification.reply_due or importing.earliest_reply_due(now.date())
     # Follow the focal point as it is now, not as it was when the draft was saved.

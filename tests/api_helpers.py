@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import create_api_client
+from tests.factories import next_national_reference
 
 
 def token_for(http, authority, *, scopes=None, name="Licensing system") -> str:
@@ -31,7 +32,7 @@ def bearer(token) -> dict:
 def notification_body(**overrides) -> dict:
     today = timezone.now().date()
     body = {
-        "national_reference": "EXP-2026-0042",
+        "national_reference": overrides.pop("national_reference", None) or next_national_reference(),
         "importing_country": "GH",
         "transit_countries": ["NL"],
         "exporter": {"name": "Chemie Export GmbH", "address": "Industriestr. 1, Hamburg", "licence_number": "DE-1"},

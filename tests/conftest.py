@@ -58,6 +58,14 @@ def _fast_tests(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_national_references():
+    """Every test's filings number their national references from EXP-2026-0042 again."""
+    from tests.factories import restart_national_references
+
+    restart_national_references()
+
+
+@pytest.fixture(autouse=True)
 def _no_dns(monkeypatch):
     """Tests never ask real DNS (CI's network reaches only package registries, and a test
     must not depend on the world): a host name other than localhost does not resolve unless

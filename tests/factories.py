@@ -1,10 +1,25 @@
 """Builders for notifications in a known state, through the services (never by hand)."""
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
 from notifications import services
 from notifications.services import ItemData, NotificationData, PartyData
+
+# Each filing its own national reference, as a licensing system gives each shipment its
+# own: two open notifications with one reference are refused as a double filing (issue
+# 19). Restarted for every test (tests/conftest.py), so a test's first is EXP-2026-0042.
+_national_numbers = itertools.count(42)
+
+
+def restart_national_references():
+    global _national_numbers
+    _national_numbers = itertools.count(42)
+
+
+def next_national_reference() -> str:
+    return f"EXP-2026-{next(_national_numbers):04d}"
 
 
 def notification_data(**overrides) -> NotificationData:
@@ -20,7 +35,7 @@ def notification_data(**overrides) -> NotificationData:
         expected_dispatch=(now.date() if now else _today()) + timedelta(days=20),
         end_use="Manufacture of cough syrup",
         transit_countries=["NL"],
-        national_reference="EXP-2026-0042",
+        national_reference=overrides.pop("national_reference", None) or next_national_reference(),
     )
     values.update(overrides)
     return NotificationData(**values)

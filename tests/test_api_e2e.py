@@ -66,10 +66,11 @@ def test_a_licensing_system_files_and_the_importing_one_replies_over_http(live_s
     assert ghana["reply_regime"] == "explicit_consent"
 
     # File, with an Idempotency-Key; the retry after a lost answer replays the first one.
-    filed = exporter.post("/api/v1/notifications/", notification_body(), Idempotency_Key="exp-0042")
+    body = notification_body()  # built once: the retry sends the same bytes
+    filed = exporter.post("/api/v1/notifications/", body, Idempotency_Key="exp-0042")
     assert filed.status_code == 201, filed.text
     reference = filed.json()["reference"]
-    retried = exporter.post("/api/v1/notifications/", notification_body(), Idempotency_Key="exp-0042")
+    retried = exporter.post("/api/v1/notifications/", body, Idempotency_Key="exp-0042")
     assert (retried.status_code, retried.json()["reference"]) == (201, reference)
     assert Notification.objects.count() == 1
     detail_path = f"/api/v1/notifications/{reference}/"

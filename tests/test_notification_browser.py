@@ -44,7 +44,7 @@ def fill_filing_form(page, dispatch):
     page.fill("#id_carrier", "Nordsee Lines")
     page.fill("#id_expected_dispatch", dispatch.isoformat())
     page.fill("#id_import_authorization_number", "GH-IA-2026-0311")
-    page.fill("#id_national_reference", "EXP-2026-0042")
+    page.fill("#id_national_reference", "EXP-2026-9001")
     page.fill("#id_end_use", "Manufacture of cough and cold syrups")
 
 

@@ -250,7 +250,7 @@ def test_the_exports_hold_exactly_the_listed_rows_of_every_page_in_order(login, 
     first.refresh_from_db()
     assert rows[1] == [
         first.reference,
-        "EXP-2026-0042",
+        first.national_reference,
         "Awaiting reply",
         "Germany",
         "Federal Opium Agency (DE)",
