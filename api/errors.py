@@ -27,6 +27,13 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class PreconditionRequired(exceptions.APIException):
+    # RFC 6585: a change to a notification must name the version it was made against.
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send If-Match with the ETag you last read: this change needs it."
+    default_code = "precondition_required"
+
+
 class UnprocessableIdempotencyKey(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was used with a different request body."

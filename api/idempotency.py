@@ -52,12 +52,25 @@ class _LostLease(Exception):
     """Our claim was taken over while we worked: roll our work back."""
 
 
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
 def fingerprint(request) -> str:
     """SHA-256 of method, path and the body as canonical JSON (key order and whitespace
-    do not matter; values do)."""
+    do not matter; values do). An uploaded file counts by its content, not its name: the
+    same key with another file is another request (422), never a replay of the first."""
     data = request.data
-    if hasattr(data, "lists"):  # a QueryDict from a form post
-        data = {key: values for key, values in data.lists()}
+    if hasattr(data, "lists"):  # a QueryDict from a form or multipart post
+        files = request.FILES
+        data = {key: values for key, values in data.lists() if key not in files}
+        data["__files__"] = {
+            name: [[upload.name, _file_digest(upload)] for upload in files.getlist(name)] for name in files
+        }
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     text = f"{request.method}\n{request.path}\n{body}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

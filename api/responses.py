@@ -34,9 +34,10 @@ class EmptyInputSerializer(serializers.Serializer):
     """No body is needed (an empty JSON object, or none)."""
 
 
-def validated(serializer_class, data):
-    """Shape check; errors with the same dotted keys as the services' (``items.0.unit``)."""
-    serializer = serializer_class(data=data if data is not None else {})
+def validated(serializer_class, data, *, partial=False):
+    """Shape check; errors with the same dotted keys as the services' (``items.0.unit``).
+    ``partial``: only the fields sent are checked (a PATCH)."""
+    serializer = serializer_class(data=data if data is not None else {}, partial=partial)
     if not serializer.is_valid():
         raise exceptions.ValidationError(flatten_errors(serializer.errors))
     return serializer
@@ -69,6 +70,11 @@ R409 = OpenApiResponse(
     "with the same Idempotency-Key is still in progress.",
 )
 R412 = OpenApiResponse(ERROR_BODY, description="If-Match does not match the notification's current ETag.")
+R413 = OpenApiResponse(ERROR_BODY, description="The file is larger than the portal accepts; nothing was stored.")
+R415 = OpenApiResponse(ERROR_BODY, description="The body is not of the media type this operation accepts.")
+R428 = OpenApiResponse(
+    ERROR_BODY, description="If-Match is missing: send the ETag you last read (GET the notification for it)."
+)
 R422 = OpenApiResponse(ERROR_BODY, description="The Idempotency-Key was used before with a different request.")
 
 IDEMPOTENCY_KEY = OpenApiParameter(

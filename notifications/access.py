@@ -17,6 +17,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import In
 from django.http import Http404
 
+from authorities.models import Authority
+
 from .models import (
     TRANSITIONS,
     Action,
@@ -51,6 +53,15 @@ def shared_with(authority) -> QuerySet:
     return NotificationGroupObjectPermission.objects.filter(
         group_id=authority.group_id, permission__codename=VIEW_PERMISSION
     )
+
+
+def shared_authorities(notification: Notification) -> QuerySet:
+    """The authorities the exporter shared ``notification`` with (guardian rows), by
+    country and name: the one definition for the page, the API and the services."""
+    groups = NotificationGroupObjectPermission.objects.filter(
+        content_object=notification, permission__codename=VIEW_PERMISSION
+    ).values("group_id")
+    return Authority.objects.filter(group_id__in=groups).select_related("country").order_by("country__name", "name")
 
 
 class _IdIn(In):

@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,11 +25,12 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from api import idempotency
-from api.errors import Conflict, PreconditionFailed
+from api.errors import Conflict, PreconditionFailed, PreconditionRequired
 from api.permissions import HasRequiredScope
 from api.responses import (
     IDEMPOTENCY_KEY,
@@ -38,21 +40,30 @@ from api.responses import (
     R404,
     R409,
     R412,
+    R413,
+    R415,
     R422,
+    R428,
     EmptyInputSerializer,
     validated,
 )
+from authorities.models import Authority
 from web.dates import in_range, out_of_range_message
 
 from . import access, services
-from .models import Action, Notification, Status
+from .models import Action, EventKind, Notification, Status
 from .serializers import (
     SERVICE_ERROR_KEYS,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    DraftPatchInputSerializer,
     NotificationInputSerializer,
     NotificationSerializer,
     NotificationSummarySerializer,
     ProvideInformationInputSerializer,
     RespondInputSerializer,
+    ShareInputSerializer,
+    ShareSerializer,
     WithdrawInputSerializer,
     prefetch_detail,
     prefetch_summary,
@@ -81,6 +92,14 @@ def service_errors():
                 {SERVICE_ERROR_KEYS.get(field, field): messages for field, messages in error.error_dict.items()}
             ) from error
         raise
+
+
+def required_version(request, notification) -> int:
+    """expected_version for a change that must name a version: no ``If-Match`` is 428."""
+    version = expected_version(request, notification)
+    if request.headers.get("If-Match") is None:
+        raise PreconditionRequired()
+    return notification.version if version is None else version
 
 
 def expected_version(request, notification) -> int | None:
@@ -133,6 +152,12 @@ def action_schema(summary, description, request, scope, errors=(400, 401, 403, 4
         tags=["notifications"],
         examples=list(examples),
     )
+
+
+class FileTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is too large."
+    default_code = "file_too_large"
 
 
 # --- notifications --------------------------------------------------------------------
@@ -290,6 +315,14 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "provide_information": [WRITE],
         "acknowledge": [RESPOND],
         "respond": [RESPOND],
+        "partial_update": [WRITE],
+        "destroy": [WRITE],
+        "shares": [READ],
+        "add_share": [WRITE],
+        "revoke_share": [WRITE],
+        "attachments": [READ],
+        "upload_attachment": [WRITE],
+        "attachment": [READ],
     }
     serializer_class = NotificationSummarySerializer
     pagination_class = NotificationPagination
@@ -450,3 +483,243 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 actor=request.user, notification=notification, reason=data["reason"], **kw
             ),
         )
+
+    # --- drafts: change, discard ------------------------------------------------------
+
+    @extend_schema(
+        summary="Change a draft",
+        description="The exporting authority changes its draft: only the fields sent change. A party "
+        "(`exporter`, `importer`, `consignee`, `broker`) or `shipment` is merged key by key; `items` and "
+        "`transit_countries`, when sent, replace the whole list (each item complete). A draft may stay "
+        "incomplete; POST .../submit/ sends it (400 listing what is missing). `If-Match` is required (428 "
+        "without). A sent notification: 409.\n\nScope `notifications:write`. Returns the draft with its new "
+        "`ETag`.",
+        request=DraftPatchInputSerializer,
+        parameters=[REFERENCE, IF_MATCH, IDEMPOTENCY_KEY, ETAG],
+        responses={
+            200: NotificationSerializer,
+            **{c: r for c, r in ((400, R400), (401, R401), (403, R403), (404, R404), (409, R409))},
+            **{412: R412, 422: R422, 428: R428},
+        },
+        examples=[
+            OpenApiExample(
+                "Another importer address and a new dispatch date",
+                request_only=True,
+                value={"importer": {"address": "14 Ring Road, Accra"}, "shipment": {"expected_dispatch": "2026-12-20"}},
+            )
+        ],
+        tags=["notifications"],
+    )
+    def partial_update(self, request, reference=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            self._require(notification, Action.EDIT_DRAFT)
+            version = required_version(request, notification)
+            patch = validated(DraftPatchInputSerializer, request.data, partial=True)
+            with service_errors():
+                updated = services.update_draft(
+                    actor=request.user,
+                    notification=notification,
+                    data=patch.merged_onto(services.stored_data(notification)),
+                    expected_version=version,
+                    now=timezone.now(),
+                )
+            return self._detail(updated)
+
+        return idempotency.run(self, request, work)
+
+    @extend_schema(
+        summary="Delete a draft",
+        description="The exporting authority discards its draft, with its timeline (nobody else ever saw it). "
+        "Only a draft (409 once sent: withdraw it instead). With `If-Match`, only that version (412 if it "
+        "changed).\n\nScope `notifications:write`.",
+        parameters=[REFERENCE, IF_MATCH, IDEMPOTENCY_KEY],
+        request=None,
+        responses={204: None, 401: R401, 403: R403, 404: R404, 409: R409, 412: R412, 422: R422},
+        tags=["notifications"],
+    )
+    def destroy(self, request, reference=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            self._require(notification, Action.DELETE_DRAFT)
+            with service_errors():
+                services.delete_draft(
+                    actor=request.user,
+                    notification=notification,
+                    expected_version=expected_version(request, notification),
+                    now=timezone.now(),
+                )
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+        return idempotency.run(self, request, work)
+
+    def _require(self, notification, action_name):
+        if not access.may_act_as(self.request.user, notification, action_name):
+            raise exceptions.PermissionDenied("Your authority or role may not do this to this notification.")
+
+    # --- shares -------------------------------------------------------------------------
+
+    def _shares_response(self, notification, code=status.HTTP_200_OK):
+        rows = ShareSerializer(access.shared_authorities(notification), many=True).data
+        return Response(rows, status=code)
+
+    @extend_schema(
+        summary="Whom it is shared with",
+        description="The authorities the exporting authority let read this notification (read only). Seen by "
+        "the exporting authority and INCB only, like the share events of the timeline; any other party: 403."
+        "\n\nScope `notifications:read`.",
+        parameters=[REFERENCE],
+        request=None,
+        responses={200: ShareSerializer(many=True), 401: R401, 403: R403, 404: R404},
+        tags=["notifications"],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def shares(self, request, reference=None):
+        notification = access.get_notification_for(request.user, reference)
+        parties = access.parties_of(request.user, notification)
+        if not access.may_see_event(parties, EventKind.SHARED):
+            raise exceptions.PermissionDenied("Only the exporting authority and INCB see whom it is shared with.")
+        return self._shares_response(notification)
+
+    @extend_schema(
+        summary="Share with another authority",
+        description="The exporting authority lets another competent authority read the notification (read "
+        "only, revocable); not a draft (409), not one it is already shared with (409), not INCB or your own "
+        "authority (400). Answers the list of shares.\n\nScope `notifications:write`.",
+        parameters=[REFERENCE, IDEMPOTENCY_KEY],
+        request=ShareInputSerializer,
+        responses={201: ShareSerializer(many=True), 400: R400, 401: R401, 403: R403, 404: R404, 409: R409, 422: R422},
+        examples=[OpenApiExample("Share with France's ANSM", request_only=True, value={"authority": "fr-ansm"})],
+        tags=["notifications"],
+    )
+    @shares.mapping.post
+    def add_share(self, request, reference=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            self._require(notification, Action.SHARE)
+            code = validated(ShareInputSerializer, request.data).validated_data["authority"]
+            authority = Authority.objects.filter(code=code).first()
+            if authority is None:
+                raise exceptions.ValidationError({"authority": [f"No competent authority has the code “{code}”."]})
+            with service_errors():
+                services.share(actor=request.user, notification=notification, authority=authority, now=timezone.now())
+            return self._shares_response(notification, code=status.HTTP_201_CREATED)
+
+        return idempotency.run(self, request, work)
+
+    @extend_schema(
+        summary="Stop sharing",
+        description="The exporting authority withdraws another authority's right to read the notification. An "
+        "authority it is not shared with: 404.\n\nScope `notifications:write`.",
+        parameters=[
+            REFERENCE,
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The authority's code."),
+            IDEMPOTENCY_KEY,
+        ],
+        request=None,
+        responses={204: None, 401: R401, 403: R403, 404: R404, 409: R409, 422: R422},
+        tags=["notifications"],
+    )
+    @action(detail=True, methods=["delete"], url_path=r"shares/(?P<code>[^/]+)")
+    def revoke_share(self, request, reference=None, code=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            self._require(notification, Action.SHARE)
+            authority = access.shared_authorities(notification).filter(code=code).first()
+            if authority is None:
+                raise Http404
+            with service_errors():
+                services.revoke_share(
+                    actor=request.user, notification=notification, authority=authority, now=timezone.now()
+                )
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+        return idempotency.run(self, request, work)
+
+    # --- attachments --------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Attached documents",
+        description="The documents the exporting authority attached (import permit, end-user certificate...), "
+        "oldest first, for every party that may read the notification.\n\nScope `notifications:read`.",
+        parameters=[REFERENCE],
+        request=None,
+        responses={200: AttachmentSerializer(many=True), 401: R401, 403: R403, 404: R404},
+        tags=["notifications"],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[], parser_classes=[MultiPartParser])
+    def attachments(self, request, reference=None):
+        notification = access.get_notification_for(request.user, reference)
+        rows = AttachmentSerializer(
+            notification.attachments.all(), many=True, context={"request": request, "reference": reference}
+        )
+        return Response(rows.data)
+
+    @extend_schema(
+        summary="Attach a document",
+        description="The exporting authority attaches a PDF, PNG or JPEG (recognised by its first bytes, not its "
+        "name), at most `ATTACHMENT_MAX_BYTES` (10 MB by default: 413 above), as `multipart/form-data` with the "
+        "field `file`. Not once withdrawn (409). An Idempotency-Key covers the file's content.\n\n"
+        "Scope `notifications:write`.",
+        parameters=[REFERENCE, IDEMPOTENCY_KEY],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer,
+            **{c: r for c, r in ((400, R400), (401, R401), (403, R403), (404, R404), (409, R409))},
+            **{413: R413, 415: R415, 422: R422},
+        },
+        tags=["notifications"],
+    )
+    @attachments.mapping.post
+    def upload_attachment(self, request, reference=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            self._require(notification, Action.ATTACH)
+            upload = validated(AttachmentUploadSerializer, request.data).validated_data["file"]
+            if upload.size > settings.ATTACHMENT_MAX_BYTES:
+                raise FileTooLarge(services.attachment_too_large(settings.ATTACHMENT_MAX_BYTES).messages[0])
+            with service_errors():
+                attachment = services.add_attachment(
+                    actor=request.user,
+                    notification=notification,
+                    upload=upload,
+                    now=timezone.now(),
+                    max_bytes=settings.ATTACHMENT_MAX_BYTES,
+                )
+            body = AttachmentSerializer(attachment, context={"request": request, "reference": reference}).data
+            response = Response(body, status=status.HTTP_201_CREATED)
+            response["Location"] = body["url"]
+            return response
+
+        return idempotency.run(self, request, work)
+
+    @extend_schema(
+        summary="Download a document",
+        description="The attached file itself, with its recognised type, to every party that may read the "
+        "notification.\n\nScope `notifications:read`.",
+        parameters=[
+            REFERENCE,
+            OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The attachment's token."),
+        ],
+        request=None,
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            401: R401,
+            403: R403,
+            404: R404,
+        },
+        tags=["notifications"],
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<token>[0-9a-f]+)")
+    def attachment(self, request, reference=None, token=None):
+        notification = access.get_notification_for(request.user, reference)
+        stored = notification.attachments.filter(token=token).first()
+        if stored is None:
+            raise Http404
+        filename, content_type = services.served_attachment(stored)
+        response = FileResponse(
+            stored.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"  # the body is a user's upload
+        return response

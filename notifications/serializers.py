@@ -5,6 +5,8 @@ services' dataclasses; every domain rule lives in notifications.services, whose 
 errors use the same dotted names as these (``items.0.quantity``, ``exporter.name``).
 Output serializers render a notification for a caller already allowed to see it."""
 
+from dataclasses import replace
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,7 +14,7 @@ from rest_framework import serializers
 from web.dates import validate_typed_date
 
 from .models import Form, ModeOfTransport, ResponseKind, Status, Unit
-from .services import ItemData, NotificationData, PartyData
+from .services import ItemData, NotificationData, PartyData, served_attachment
 
 # --- input ----------------------------------------------------------------------------
 
@@ -121,6 +123,69 @@ class NotificationInputSerializer(serializers.Serializer):
             national_reference=v.get("national_reference", ""),
             reply_due=v.get("reply_due"),
         )
+
+
+class PartyPatchSerializer(PartyInputSerializer):
+    """A party in a PATCH: the keys sent change, the others stay."""
+
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False, help_text="Name of the company.")
+    address = serializers.CharField(max_length=2000, allow_blank=True, required=False, help_text="Full postal address.")
+    licence_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ShipmentPatchSerializer(ShipmentInputSerializer):
+    mode_of_transport = serializers.ChoiceField(choices=ModeOfTransport.choices, required=False)
+    point_of_exit = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    point_of_entry = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    expected_dispatch = serializers.DateField(
+        required=False, help_text="Expected date of dispatch; not in the past.", validators=[validate_typed_date]
+    )
+    carrier = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class DraftPatchInputSerializer(NotificationInputSerializer):
+    """PATCH of a draft: only the fields sent change. A party or ``shipment`` object is
+    merged key by key; ``items`` and ``transit_countries``, when sent, replace the whole
+    list (each item complete). Validated with ``partial=True``; ``draft`` is not a field
+    here (POST .../submit/ sends)."""
+
+    draft = None
+    exporter = PartyPatchSerializer(required=False)
+    importer = PartyPatchSerializer(required=False)
+    consignee = PartyPatchSerializer(required=False, help_text="The ultimate consignee, if not the importer.")
+    broker = PartyPatchSerializer(required=False, help_text="A broker or intermediary, if any.")
+    shipment = ShipmentPatchSerializer(required=False)
+    items = ItemInputSerializer(many=True, required=False, max_length=100, help_text="Every item, each complete.")
+
+    def validate_items(self, value):
+        # Under partial=True DRF would accept an item without its substance: an item is
+        # always sent whole, so the list is checked again, not partially.
+        whole = ItemInputSerializer(data=self.initial_data.get("items"), many=True)
+        if not whole.is_valid():
+            raise serializers.ValidationError(whole.errors)
+        return whole.validated_data
+
+    def merged_onto(self, stored: NotificationData) -> NotificationData:
+        v = self.validated_data
+        merged = replace(stored)
+        for key in ("exporter", "importer", "consignee", "broker"):
+            if key in v:
+                setattr(merged, key, replace(getattr(stored, key), **v[key]))
+        for key, value in v.get("shipment", {}).items():
+            setattr(merged, key, value)
+        if "items" in v:
+            merged.items = [ItemData(**item) for item in v["items"]]
+        for key in (
+            "importing_country",
+            "transit_countries",
+            "import_authorization_number",
+            "national_reference",
+            "end_use",
+            "reply_due",
+        ):
+            if key in v:
+                setattr(merged, key, list(v[key]) if key == "transit_countries" else v[key])
+        return merged
 
 
 # The services' error keys for fields that the API nests under "shipment".
@@ -335,6 +400,46 @@ class NotificationSerializer(NotificationSummarySerializer):
 
         request = self.context.get("request")
         return [str(action) for action in allowed_actions(request.user, obj)] if request else []
+
+
+class ShareInputSerializer(serializers.Serializer):
+    authority = serializers.CharField(
+        max_length=50, help_text="The code of the competent authority to share with, e.g. `fr-ansm`."
+    )
+
+
+class ShareSerializer(serializers.Serializer):
+    """An authority the notification is shared with (read only, revocable)."""
+
+    authority = serializers.CharField(source="code", help_text="The authority's code.")
+    name = serializers.CharField()
+    country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2.")
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A PDF, PNG or JPEG (recognised by its content, not its name).")
+
+
+class AttachmentSerializer(serializers.Serializer):
+    """A document attached by the exporting authority; its content is at ``url``."""
+
+    token = serializers.CharField(help_text="The attachment's id in its URL.")
+    name = serializers.SerializerMethodField(help_text="The name it is served under (cleaned, true extension).")
+    content_type = serializers.SerializerMethodField(help_text="Recognised from the content: PDF, PNG or JPEG.")
+    size = serializers.IntegerField(help_text="In bytes.")
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(help_text="GET it (same token and scope) for the file itself.")
+
+    def get_name(self, obj) -> str:
+        return served_attachment(obj)[0]
+
+    def get_content_type(self, obj) -> str:
+        return served_attachment(obj)[1]
+
+    def get_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/notifications/{self.context['reference']}/attachments/{obj.token}/"
+        return request.build_absolute_uri(path) if request else path
 
 
 def prefetch_detail(queryset):

@@ -394,6 +394,9 @@ def update_draft(
     """Replace a draft's content with ``data``, complete or not (``require_complete`` as in
     file_notification)."""
     _require_may(actor, notification, Action.EDIT_DRAFT)
+    if notification.status not in TRANSITIONS[Action.EDIT_DRAFT][0]:
+        # Before the content is judged: a sent notification is refused for what it is.
+        raise Conflict(_("Only a draft can be edited; a sent notification is amended or withdrawn."))
     importing, transits, substances = validate_notification_data(
         data, exporting_authority=notification.exporting_authority, now=now, complete=require_complete
     )
@@ -406,8 +409,14 @@ def update_draft(
 
 
 @transaction.atomic
-def delete_draft(*, actor, notification: Notification, now: datetime) -> None:
+def delete_draft(*, actor, notification: Notification, now: datetime, expected_version=None) -> None:
+    """Discard a draft; with ``expected_version``, only that version of it (StaleVersion
+    if it changed meanwhile, Conflict if it is no longer a draft)."""
     _require_may(actor, notification, Action.DELETE_DRAFT)
+    if expected_version is not None:
+        current = Notification.objects.filter(pk=notification.pk).values_list("status", "version").first()
+        if current is not None and current[0] == Status.DRAFT and current[1] != expected_version:
+            raise StaleVersion()
     # A draft is its author's to discard, timeline included (nobody else ever saw it): the
     # one deletion of events the services make, so the append-only delete trigger is
     # switched off for this statement only (the cascade of this one draft's rows).
@@ -733,6 +742,8 @@ def share(*, actor, notification: Notification, authority: Authority, now: datet
         raise ValidationError({"authority": _("INCB sees every notification already.")})
     if authority.pk == notification.exporting_authority_id:
         raise ValidationError({"authority": _("This is your own authority.")})
+    if access.shared_authorities(notification).filter(pk=authority.pk).exists():
+        raise Conflict(_("%(authority)s can already read this notification.") % {"authority": authority.name})
     assign_perm(access.VIEW_PERMISSION, authority.group, notification)
     record_event(
         notification,
@@ -747,7 +758,10 @@ def share(*, actor, notification: Notification, authority: Authority, now: datet
 
 @transaction.atomic
 def revoke_share(*, actor, notification: Notification, authority: Authority, now: datetime) -> Notification:
+    """Stop sharing; an authority it was not shared with is a Conflict (nothing recorded)."""
     _require_may(actor, notification, Action.SHARE)
+    if not access.shared_authorities(notification).filter(pk=authority.pk).exists():
+        raise Conflict(_("%(authority)s was not given this notification.") % {"authority": authority.name})
     remove_perm(access.VIEW_PERMISSION, authority.group, notification)
     record_event(
         notification,

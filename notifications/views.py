@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from authorities.models import Authority, Country
+from authorities.models import Country
 from web.dates import for_people
 from web.forms import add_service_error, error_anchors
 from web.uploads import limit_upload, upload_too_large
@@ -51,7 +51,6 @@ from .models import (
     OPEN_STATUSES,
     Action,
     Item,
-    NotificationGroupObjectPermission,
     ResponseKind,
     Status,
 )
@@ -553,7 +552,7 @@ def _detail_page(request, notification, parties=None, **forms):
     if can.get(Action.ATTACH):
         context["upload_form"] = forms.get("upload_form") or AttachmentForm()
     if can.get(Action.SHARE):
-        shares = list(_shared_authorities(notification))
+        shares = list(access.shared_authorities(notification))
         context["shares"] = shares
         context["share_form"] = forms.get("share_form") or ShareForm(
             exclude=[notification.exporting_authority_id, *(a.pk for a in shares)]
@@ -575,14 +574,6 @@ def _detail_page(request, notification, parties=None, **forms):
 
 def _decisions(allowed):
     return [kind for kind, action in RESPONSE_ACTIONS.items() if action in allowed]
-
-
-def _shared_authorities(notification):
-    """The authorities the exporter shared this notification with (guardian rows)."""
-    groups = NotificationGroupObjectPermission.objects.filter(
-        content_object=notification, permission__codename=access.VIEW_PERMISSION
-    ).values("group_id")
-    return Authority.objects.filter(group_id__in=groups).select_related("country").order_by("country__name", "name")
 
 
 def _reply_due_if_sent(notification, now):
@@ -838,7 +829,7 @@ def withdraw(request, notification):
 
 @notification_action(Action.SHARE)
 def share(request, notification):
-    shared = _shared_authorities(notification).values_list("pk", flat=True)
+    shared = access.shared_authorities(notification).values_list("pk", flat=True)
     form = ShareForm(request.POST, exclude=[notification.exporting_authority_id, *shared])
     if form.is_valid():
         authority = form.chosen_authority()
@@ -856,7 +847,7 @@ def share(request, notification):
 
 @notification_action(Action.SHARE)
 def revoke_share(request, notification, code):
-    authority = _shared_authorities(notification).filter(code=code).first()
+    authority = access.shared_authorities(notification).filter(code=code).first()
     if authority is None:
         raise Http404
     services.revoke_share(actor=request.user, notification=notification, authority=authority, now=timezone.now())

@@ -6,6 +6,7 @@ status the schema misdescribes fails here."""
 
 import base64
 import importlib
+import io
 import subprocess
 import sys
 from datetime import timedelta
@@ -21,13 +22,18 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory, live_server):
+def generated(tmp_path_factory, live_server, django_db_blocker):
     """The client package, generated from what the running portal serves at /api/schema/."""
     import httpx
 
     out = tmp_path_factory.mktemp("client")
     schema = out / "schema.json"
-    schema.write_bytes(httpx.get(f"{live_server.url}/api/schema/?format=json").raise_for_status().content)
+    # A module fixture runs outside any test's database access, and the live server's
+    # thread shares the blocker: serving the schema may read the database (a session, the
+    # throttle's user), which would be a 500 whenever this runs first in its worker.
+    with django_db_blocker.unblock():
+        response = httpx.get(f"{live_server.url}/api/schema/?format=json").raise_for_status()
+    schema.write_bytes(response.content)
     config = out / "config.yaml"
     config.write_text("package_name_override: pen_client\nproject_name_override: pen-client\n")
     done = subprocess.run(
@@ -244,3 +250,77 @@ def test_a_wrong_secret_is_the_documented_oauth_error(generated, live_server, ca
     assert answer.status_code == 401
     assert isinstance(answer.parsed, models.TokenError)
     assert answer.parsed.error == models.TokenErrorError.INVALID_CLIENT
+
+
+def test_a_generated_client_does_what_an_officer_does(generated, live_server, cast):
+    """Change and delete a draft, share and stop sharing, attach and download a document:
+    through the generated code and the live server (issue 19), the upload as the one
+    multipart body the schema offers."""
+    pen, url = generated, live_server.url
+    models = _module("models")
+    notifications = "api.notifications."
+    create = _module(notifications + "v1_notifications_create")
+    patch = _module(notifications + "v1_notifications_partial_update")
+    delete = _module(notifications + "v1_notifications_destroy")
+    retrieve = _module(notifications + "v1_notifications_retrieve")
+    submit = _module(notifications + "v1_notifications_submit_create")
+    shares = _module(notifications + "v1_notifications_shares_list")
+    share = _module(notifications + "v1_notifications_shares_create")
+    unshare = _module(notifications + "v1_notifications_shares_destroy")
+    attachments = _module(notifications + "v1_notifications_attachments_list")
+    attach = _module(notifications + "v1_notifications_attachments_create")
+    download = _module(notifications + "v1_notifications_attachments_retrieve")
+    exporter = _token(pen, url, cast.exporter)
+    importer = _token(pen, url, cast.importer)
+
+    draft_body = _body(models, "GEN-DRAFT")
+    draft_body.draft = True
+    drafted = create.sync_detailed(client=exporter, body=draft_body)
+    assert drafted.status_code == 201 and drafted.parsed.draft is True
+    reference = drafted.parsed.reference
+
+    # Without If-Match: the documented 428; with it, only the fields sent change.
+    change = models.PatchedDraftPatchInputRequest(
+        importer=models.PartyPatchRequest(address="14 Ring Road, Accra"), end_use="Manufacture of syrup"
+    )
+    assert patch.sync_detailed(reference, client=exporter, body=change).status_code == 428
+    changed = patch.sync_detailed(reference, client=exporter, body=change, if_match=drafted.headers["ETag"])
+    assert changed.status_code == 200, changed.content
+    assert isinstance(changed.parsed, models.Notification)
+    assert (changed.parsed.importer.name, changed.parsed.importer.address) == (
+        "Accra Pharma Ltd",
+        "14 Ring Road, Accra",
+    )
+    assert changed.parsed.end_use == "Manufacture of syrup"
+    sent = submit.sync_detailed(reference, client=exporter, if_match=changed.headers["ETag"])
+    assert sent.parsed.status == models.StatusEnum.AWAITING_REPLY, sent.content
+
+    shared = share.sync_detailed(
+        reference, client=exporter, body=models.ShareInputRequest(authority=cast.shared.code), idempotency_key="s-1"
+    )
+    assert shared.status_code == 201, shared.content
+    assert [row.authority for row in shared.parsed] == [cast.shared.code]
+    assert [row.country for row in shares.sync_detailed(reference, client=exporter).parsed] == ["BE"]
+    assert shares.sync_detailed(reference, client=importer).status_code == 403
+    assert unshare.sync_detailed(reference, cast.shared.code, client=exporter).status_code == 204
+    assert shares.sync_detailed(reference, client=exporter).parsed == []
+
+    content = b"%PDF-1.4 end-user certificate no. 42"
+    upload = models.AttachmentUploadRequest(
+        file=pen.types.File(payload=io.BytesIO(content), file_name="certificate.pdf", mime_type="application/pdf")
+    )
+    attached = attach.sync_detailed(reference, client=exporter, body=upload, idempotency_key="a-1")
+    assert attached.status_code == 201, attached.content
+    assert isinstance(attached.parsed, models.Attachment)
+    assert (attached.parsed.name, attached.parsed.size) == ("certificate.pdf", len(content))
+    listed = attachments.sync_detailed(reference, client=importer)
+    assert [row.token for row in listed.parsed] == [attached.parsed.token]
+    fetched = download.sync_detailed(reference, attached.parsed.token, client=importer)
+    assert fetched.status_code == 200 and fetched.content == content
+
+    discard = _body(models, "GEN-DISCARD")
+    discard.draft = True
+    other = create.sync_detailed(client=exporter, body=discard)
+    assert other.status_code == 201
+    assert delete.sync_detailed(other.parsed.reference, client=exporter).status_code == 204
+    assert retrieve.sync_detailed(other.parsed.reference, client=exporter).status_code == 404
