@@ -155,6 +155,14 @@ class DraftPatchInputSerializer(NotificationInputSerializer):
     consignee = PartyPatchSerializer(required=False, help_text="The ultimate consignee, if not the importer.")
     broker = PartyPatchSerializer(required=False, help_text="A broker or intermediary, if any.")
     shipment = ShipmentPatchSerializer(required=False)
+    # No defaults in a PATCH: a field not sent is unchanged, never reset (and the schema
+    # must not say it defaults to "", as a TypeScript check of it showed).
+    national_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    import_authorization_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    transit_countries = serializers.ListField(
+        child=serializers.CharField(max_length=2), required=False, max_length=30, help_text="The whole route, in order."
+    )
+    reply_due = serializers.DateField(required=False, allow_null=True, validators=[validate_typed_date])
     items = ItemInputSerializer(many=True, required=False, max_length=100, help_text="Every item, each complete.")
 
     def validate_items(self, value):
