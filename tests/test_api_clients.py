@@ -2,6 +2,8 @@
 ``manage.py create_api_client`` or by the authority's administrator, revocable."""
 
 import base64
+import shlex
+import subprocess
 from io import StringIO
 
 import pytest
@@ -70,6 +72,56 @@ def test_the_command_prints_credentials_that_obtain_a_working_token(client, cast
     count = payload["count"] if isinstance(payload, dict) else len(payload)
     assert count == 56 == Substance.objects.count()
     assert {"code", "name", "schedule"} <= set(substances[0])
+
+
+def test_the_command_prints_shell_assignments_for_eval(client, cast, monkeypatch, tmp_path):
+    # A secret with every character a shell treats specially: shlex.quote keeps it one word.
+    witness = tmp_path / "ran"
+    nasty = f'it\'s $(touch {witness}) `touch {witness}` "q" ; & | \\ * ${{HOME}}'
+    real = services.create_api_client
+
+    def with_nasty_secret(**kwargs):
+        api_client, client_id, _secret = real(**kwargs)
+        return api_client, client_id, nasty
+
+    out = StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr("accounts.management.commands.create_api_client.create_api_client", with_nasty_secret)
+        call_command(
+            "create_api_client", "--authority", "de-bopst", "--name", "DE licensing system", "--shell", "DE", stdout=out
+        )
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("DE_ID=") and lines[1].startswith("DE_SECRET=")
+    # What bash makes of it under eval: exactly the id and the secret, nothing run.
+    shown = subprocess.run(
+        ["bash", "-c", 'eval "$1" && printf "%s\\n%s" "$DE_ID" "$DE_SECRET"', "bash", out.getvalue()],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    client_id, secret = shown.split("\n")
+    assert secret == nasty
+    assert not witness.exists()
+    api_client = ApiClient.objects.get(application__client_id=client_id)
+    assert api_client.authority == cast.exporter and api_client.name == "DE licensing system"
+
+    # The real command: the assignments it prints obtain a token.
+    out = StringIO()
+    call_command("create_api_client", "--authority", "gh-fda", "--name", "GH system", "--shell", "GH", stdout=out)
+    values = dict(line.split("=", 1) for line in out.getvalue().splitlines())
+    assert set(values) == {"GH_ID", "GH_SECRET"}
+    client_id, secret = (shlex.split(values[key])[0] for key in ("GH_ID", "GH_SECRET"))
+    assert get_token(client, client_id, secret).status_code == 200
+
+
+@pytest.mark.parametrize("prefix", ["", "1DE", "DE-X", "DE; rm", "$X"])
+def test_the_command_refuses_a_shell_prefix_that_is_not_a_variable_name(cast, prefix):
+    with pytest.raises(CommandError, match="--shell takes a shell variable name"):
+        call_command(
+            "create_api_client", "--authority", "de-bopst", "--name", "LIS", "--shell", prefix, stdout=StringIO()
+        )
+    assert not ApiClient.objects.exists()
 
 
 def test_a_wrong_secret_gets_no_token(client, cast):
