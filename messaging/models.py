@@ -45,6 +45,7 @@ class WebhookEvent(models.TextChoices):
     INFORMATION_REQUESTED = "notification.information_requested", _("The importing authority asked for information")
     OVERDUE = "notification.overdue", _("A reply is overdue")
     WITHDRAWN = "notification.withdrawn", _("The exporting authority withdrew a notification")
+    AMENDED = "notification.amended", _("The exporting authority amended a notification")
 
 
 class WebhookEndpoint(models.Model):

@@ -27,6 +27,7 @@ SUBJECTS = {
     "notification.acknowledged": _("Pre-export notification %(ref)s: receipt acknowledged"),
     "notification.replied": _("Pre-export notification %(ref)s: the importing country replied"),
     "notification.information_requested": _("Pre-export notification %(ref)s: information requested"),
+    "notification.amended": _("Pre-export notification %(ref)s was amended"),
 }
 
 
@@ -71,15 +72,13 @@ def recipients_for(message: OutboxMessage) -> list[str]:
         return [notification.importing_authority.email]
     if side == "exporting":
         return [notification.exporting_authority.email]
+    if side == "importing_and_transit":
+        return [
+            notification.importing_authority.email,
+            *webhooks.transit_focal_points(notification).values_list("email", flat=True),
+        ]
     if side == "transit":
-        # The focal points of the countries on the route (read-only parties).
-        from authorities.models import Authority
-
-        return list(
-            Authority.objects.filter(
-                is_focal_point=True, country_id__in=notification.transits.values("country_id")
-            ).values_list("email", flat=True)
-        )
+        return list(webhooks.transit_focal_points(notification).values_list("email", flat=True))
     if side == "both":
         return [notification.importing_authority.email, notification.exporting_authority.email]
     return []

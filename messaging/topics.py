@@ -7,4 +7,6 @@ RECIPIENTS = {
     "notification.acknowledged": "exporting",
     "notification.replied": "exporting",
     "notification.information_requested": "exporting",
+    # An amendment concerns whoever will see the shipment: the importing country and the route.
+    "notification.amended": "importing_and_transit",
 }

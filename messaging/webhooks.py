@@ -408,6 +408,13 @@ def delete_endpoint(*, actor, endpoint: WebhookEndpoint) -> None:
 # --- delivery -------------------------------------------------------------------------
 
 
+def transit_focal_points(notification):
+    """The focal points of the countries on the route (read-only parties)."""
+    from authorities.models import Authority
+
+    return Authority.objects.filter(is_focal_point=True, country_id__in=notification.transits.values("country_id"))
+
+
 def _authorities_told(message: OutboxMessage) -> list[int]:
     """The authority (or authorities) an outbox message is addressed to: the same side as
     its e-mail. Only the exporting authority and the importing focal point, both parties."""
@@ -415,6 +422,8 @@ def _authorities_told(message: OutboxMessage) -> list[int]:
     if notification.submitted_at is None:  # a draft: nobody but its author knows of it
         return []
     side = message.payload.get("to") or RECIPIENTS.get(message.topic)
+    if side == "importing_and_transit":
+        return [notification.importing_authority_id, *transit_focal_points(notification).values_list("pk", flat=True)]
     sides = {"importing": ["importing"], "exporting": ["exporting"], "both": ["importing", "exporting"]}.get(side, [])
     ids = []
     for one in sides:

@@ -157,6 +157,7 @@ ACTION_PARTY = {
     Action.WITHDRAW: Party.EXPORTING,
     Action.SHARE: Party.EXPORTING,
     Action.ATTACH: Party.EXPORTING,
+    Action.AMEND: Party.EXPORTING,
     Action.ACKNOWLEDGE: Party.IMPORTING,
     Action.REPLY_NO_OBJECTION: Party.IMPORTING,
     Action.REPLY_OBJECTION: Party.IMPORTING,

@@ -487,13 +487,20 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     # --- drafts: change, discard ------------------------------------------------------
 
     @extend_schema(
-        summary="Change a draft",
-        description="The exporting authority changes its draft: only the fields sent change. A party "
+        summary="Change a draft, or amend a sent notification",
+        description="The exporting authority changes its notification: only the fields sent change. A party "
         "(`exporter`, `importer`, `consignee`, `broker`) or `shipment` is merged key by key; `items` and "
-        "`transit_countries`, when sent, replace the whole list (each item complete). A draft may stay "
-        "incomplete; POST .../submit/ sends it (400 listing what is missing). `If-Match` is required (428 "
-        "without). A sent notification: 409.\n\nScope `notifications:write`. Returns the draft with its new "
-        "`ETag`.",
+        "`transit_countries`, when sent, replace the whole list (each item complete). `If-Match` is required "
+        "(428 without, 412 if stale).\n\n"
+        "**A draft** may change anything and stay incomplete; POST .../submit/ sends it.\n\n"
+        "**A sent notification** awaiting its reply (`awaiting_reply`, `information_requested`) is *amended*: "
+        "`shipment.*`, `transit_countries`, an item's `packages` or a lower `quantity`, "
+        "`import_authorization_number` and `national_reference` may change; anything else (a party, the "
+        "importing country, the end use, a substance, an item added or removed, a higher quantity, `reply_due`) "
+        "is a 400 on that field that says to file a new notification. The amendment is kept in `amendments` "
+        "(before and after), told to the importing and transit authorities (webhook `notification.amended`), "
+        "and never restarts the reply clock. Sending only unchanged values changes nothing. After a final reply "
+        "or a withdrawal: 409.\n\nScope `notifications:write`. Returns the notification with its new `ETag`.",
         request=DraftPatchInputSerializer,
         parameters=[REFERENCE, IF_MATCH, IDEMPOTENCY_KEY, ETAG],
         responses={
@@ -513,11 +520,14 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def partial_update(self, request, reference=None):
         def work():
             notification = access.get_notification_for(request.user, reference)
-            self._require(notification, Action.EDIT_DRAFT)
+            # One operation, two services: a draft is edited freely, a sent one amended.
+            draft = notification.status == Status.DRAFT
+            self._require(notification, Action.EDIT_DRAFT if draft else Action.AMEND)
             version = required_version(request, notification)
             patch = validated(DraftPatchInputSerializer, request.data, partial=True)
+            change = services.update_draft if draft else services.amend
             with service_errors():
-                updated = services.update_draft(
+                updated = change(
                     actor=request.user,
                     notification=notification,
                     data=patch.merged_onto(services.stored_data(notification)),

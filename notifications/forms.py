@@ -4,6 +4,7 @@ notification (what is required, what is allowed) lives in notifications.services
 field-keyed ValidationError is shown beside the fields it names."""
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from django import forms
@@ -661,3 +662,100 @@ class ReferenceSearchForm(forms.Form):
         if len(number) < 6 and number.startswith("0"):
             return self.fragment()
         return f"{country}-{year}-{int(number):06d}"
+
+class AmendmentForm(VersionedForm):
+    """What an amendment may change (services.AMENDABLE), prefilled with what was sent.
+    The service decides what changed and whether it may; this form only reads the page."""
+
+    point_of_exit = forms.CharField(label=_("Point of exit"), max_length=200, required=False)
+    point_of_entry = forms.CharField(label=_("Expected point of entry"), max_length=200, required=False)
+    mode_of_transport = forms.ChoiceField(
+        label=_("Mode of transport"), choices=[("", _("Choose"))] + ModeOfTransport.choices, required=False
+    )
+    carrier = forms.CharField(label=_("Carrier"), max_length=200, required=False)
+    expected_dispatch = forms.DateField(
+        label=_("Expected date of dispatch"), widget=DateInput, required=False, validators=[validate_typed_date]
+    )
+    import_authorization_number = forms.CharField(
+        label=_("Import authorisation number"), max_length=100, required=False
+    )
+    national_reference = forms.CharField(label=_("Your reference"), max_length=100, required=False)
+
+    def __init__(self, *args, stored: NotificationData, **kwargs):
+        initial = {
+            "point_of_exit": stored.point_of_exit,
+            "point_of_entry": stored.point_of_entry,
+            "mode_of_transport": stored.mode_of_transport,
+            "carrier": stored.carrier,
+            "expected_dispatch": stored.expected_dispatch,
+            "import_authorization_number": stored.import_authorization_number,
+            "national_reference": stored.national_reference,
+        }
+        for position, code in enumerate(stored.transit_countries, start=1):
+            initial[f"transit_{position}"] = code
+        for index, item in enumerate(stored.items):
+            initial[f"items_{index}_quantity"] = item.quantity
+            initial[f"items_{index}_packages"] = item.packages
+        super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
+        self.stored = stored
+        transit_choices = [("", _("None"))] + country_choices(_("Choose a country"))[1:]
+        for position in range(1, MAX_TRANSITS + 1):
+            self.fields[f"transit_{position}"] = forms.ChoiceField(
+                label=_("Transit country %(position)d") % {"position": position},
+                choices=transit_choices,
+                required=False,
+            )
+        self.item_rows = []
+        for index, item in enumerate(stored.items):
+            quantity = f"items_{index}_quantity"
+            packages = f"items_{index}_packages"
+            self.fields[quantity] = forms.DecimalField(
+                label=_("Quantity (%(unit)s)") % {"unit": item.unit},
+                max_digits=15,
+                decimal_places=3,
+                min_value=0,
+                required=True,
+                help_text=_("At most %(quantity)s, as notified.") % {"quantity": item.quantity},
+            )
+            self.fields[packages] = forms.CharField(label=_("Packages"), max_length=200, required=False)
+            self.item_rows.append((index + 1, item, self[quantity], self[packages]))
+        self.summary_labels = {
+            name: _("Item %(position)d — %(field)s") % {"position": int(name.split("_")[1]) + 1, "field": field.label}
+            for name, field in self.fields.items()
+            if name.startswith("items_")
+        }
+
+    def transit_fields(self):
+        return [self[f"transit_{position}"] for position in range(1, MAX_TRANSITS + 1)]
+
+    def to_data(self) -> NotificationData:
+        """What was stored, with this page's values where it has them."""
+        values = self.cleaned_data
+        items = [
+            replace(
+                item,
+                quantity=values.get(f"items_{index}_quantity"),
+                packages=values.get(f"items_{index}_packages") or "",
+            )
+            for index, item in enumerate(self.stored.items)
+        ]
+        return replace(
+            self.stored,
+            point_of_exit=values.get("point_of_exit") or "",
+            point_of_entry=values.get("point_of_entry") or "",
+            mode_of_transport=values.get("mode_of_transport") or "",
+            carrier=values.get("carrier") or "",
+            expected_dispatch=values.get("expected_dispatch"),
+            import_authorization_number=values.get("import_authorization_number") or "",
+            national_reference=values.get("national_reference") or "",
+            transit_countries=[
+                code for position in range(1, MAX_TRANSITS + 1) if (code := values.get(f"transit_{position}"))
+            ],
+            items=items,
+        )
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """The service's keys ("items.0.quantity", "transit_countries") as this form's fields."""
+        for key, messages in error.message_dict.items():
+            name = "transit_1" if key == "transit_countries" else key.replace(".", "_")
+            self.add_error(name if name in self.fields else None, messages)

@@ -35,6 +35,7 @@ class Action(models.TextChoices):
     DELETE_DRAFT = "delete_draft", _("Delete draft")
     SHARE = "share", _("Share")
     ATTACH = "attach", _("Attach a document")
+    AMEND = "amend", _("Amend")
 
 
 # The one table of allowed transitions: action -> (statuses it may start from, status it
@@ -52,6 +53,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     Action.DELETE_DRAFT: ((Status.DRAFT,), None),
     Action.SHARE: ((Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED, *FINAL_DECISIONS, Status.WITHDRAWN), None),
     Action.ATTACH: ((Status.DRAFT, *OPEN_STATUSES, *FINAL_DECISIONS), None),
+    # While the importing country decides; after a final reply, a changed shipment is a new notification.
+    Action.AMEND: (OPEN_STATUSES, None),
 }
 
 
@@ -313,6 +316,7 @@ class Response(models.Model):
 class EventKind(models.TextChoices):
     CREATED = "created", _("Draft created")
     EDITED = "edited", _("Draft edited")
+    AMENDED = "amended", _("Amended")
     SUBMITTED = "submitted", _("Sent to the importing country")
     ACKNOWLEDGED = "acknowledged", _("Receipt acknowledged")
     REPLIED = "replied", _("Replied")

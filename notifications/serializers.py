@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from web.dates import validate_typed_date
 
-from .models import Form, ModeOfTransport, ResponseKind, Status, Unit
+from .models import EventKind, Form, ModeOfTransport, ResponseKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData, served_attachment
 
 # --- input ----------------------------------------------------------------------------
@@ -323,6 +323,32 @@ def _party(prefix):
     return get
 
 
+class AmendmentSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    by = serializers.SerializerMethodField(help_text="The code of the authority that amended it.")
+    changes = serializers.SerializerMethodField(
+        help_text="Each changed field, named as in the body (`shipment.point_of_entry`, `items.0.quantity`), with "
+        '`["old", "new"]`.'
+    )
+
+    def get_by(self, obj) -> str | None:
+        return obj.actor_authority.code if obj.actor_authority else None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            },
+        }
+    )
+    def get_changes(self, obj):
+        return {SERVICE_ERROR_KEYS.get(key, key): values for key, values in (obj.data or {}).get("changes", {}).items()}
+
+
 class NotificationSummarySerializer(serializers.Serializer):
     """One row of the list: enough to decide whether to fetch the notification."""
 
@@ -377,6 +403,10 @@ class NotificationSerializer(NotificationSummarySerializer):
     )
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     risk_flags = RiskFlagSerializer(many=True, source="risk_signals")
+    amendments = serializers.SerializerMethodField(
+        help_text="The amendments made since sending, oldest first: when, by which authority, and each changed "
+        "field's old and new value."
+    )
     responses = ResponseSerializer(many=True)
     events = VisibleEventsSerializer(
         child=EventSerializer(),
@@ -399,6 +429,11 @@ class NotificationSerializer(NotificationSummarySerializer):
     @extend_schema_field(ShipmentSerializer)
     def get_shipment(self, obj):
         return ShipmentSerializer(obj).data
+
+    @extend_schema_field(AmendmentSerializer(many=True))
+    def get_amendments(self, obj):
+        events = [event for event in obj.events.all() if event.kind == EventKind.AMENDED]
+        return AmendmentSerializer(events, many=True).data
 
     def get_draft(self, obj) -> bool:
         return obj.status == Status.DRAFT

@@ -9,7 +9,7 @@ import math
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from authorities.models import Authority, AuthorityKind, Country, Substance
@@ -728,6 +729,181 @@ def withdraw(*, actor, notification: Notification, reason: str, now: datetime, e
     )
     record_event(notification, EventKind.WITHDRAWN, now=now, actor=actor, detail=reason)
     emit(notification, "notification.withdrawn", now=now)
+    return notification
+
+
+# --- amendment of a sent notification (issue 14; the contract's "Amendment") ----------------
+
+# What an amendment may change, by the services' field keys; anything else (a party, the
+# destination, the end use, a substance, an item added or removed, a higher quantity)
+# is another shipment: a new notification.
+AMENDABLE = {
+    "mode_of_transport": gettext_lazy("Mode of transport"),
+    "point_of_exit": gettext_lazy("Point of exit"),
+    "point_of_entry": gettext_lazy("Point of entry"),
+    "expected_dispatch": gettext_lazy("Expected dispatch"),
+    "carrier": gettext_lazy("Carrier"),
+    "transit_countries": gettext_lazy("Transit countries"),
+    "import_authorization_number": gettext_lazy("Import authorization number"),
+    "national_reference": gettext_lazy("National reference"),
+}
+ITEM_AMENDABLE = {"quantity": gettext_lazy("quantity"), "packages": gettext_lazy("packages")}
+_ITEM_LOCKED = ("substance", "unit", "form", "trade_name", "concentration_percent")
+
+
+def amendment_label(key: str) -> str:
+    """A changed field's name for people: "Point of entry", "Item 2: quantity"."""
+    if key.startswith("items."):
+        _items, index, name = key.split(".")
+        label = ITEM_AMENDABLE.get(name, name)
+        return _("Item %(position)d: %(field)s") % {"position": int(index) + 1, "field": label}
+    return str(AMENDABLE.get(key, key))
+
+
+def _comparable(data: NotificationData) -> dict:
+    """The notification's content by field key, stripped as it is stored."""
+    text = {
+        "importing_country": (data.importing_country or "").upper(),
+        "mode_of_transport": data.mode_of_transport,
+        "expected_dispatch": data.expected_dispatch,
+        "transit_countries": [code.upper() for code in data.transit_countries if code],
+        "reply_due": data.reply_due,
+    }
+    for key in ("point_of_exit", "point_of_entry", "carrier", "import_authorization_number", "national_reference"):
+        text[key] = getattr(data, key).strip()
+    text["end_use"] = data.end_use.strip()
+    for party in ("exporter", "importer", "consignee", "broker"):
+        for name in ("name", "address", "licence_number"):
+            text[f"{party}.{name}"] = getattr(getattr(data, party), name).strip()
+    return text
+
+
+def _as_json(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.3f}"
+    return value
+
+
+def amendment_value(value) -> str:
+    """A value of an amendment's before or after, for people (the timeline, the page)."""
+    if isinstance(value, date):
+        return for_people(value)
+    if isinstance(value, list):
+        return ", ".join(value) or "—"
+    return str(_as_json(value) or "—")
+
+
+def amendment_changes(stored: NotificationData, proposed: NotificationData) -> dict[str, tuple]:
+    """What ``proposed`` changes in ``stored``, by field key: ``{key: (old, new)}``. A
+    change that needs a new notification is a ValidationError on its field, all at once,
+    that says so."""
+    new_notification = _("This cannot be amended: withdraw this notification and file a new one.")
+    before, after = _comparable(stored), _comparable(proposed)
+    changes, errors = {}, {}
+    for key, old in before.items():
+        if after[key] == old:
+            continue
+        if key in AMENDABLE:
+            changes[key] = (old, after[key])
+        elif key == "reply_due":
+            errors[key] = [_("The reply-due date is not amended: an amendment never restarts the reply clock.")]
+        else:
+            errors[key] = [new_notification]
+    if len(proposed.items) != len(stored.items):
+        errors["items"] = [_("Items cannot be added or removed by an amendment: file a new notification.")]
+    else:
+        for index, (old, new) in enumerate(zip(stored.items, proposed.items, strict=True)):
+            prefix = f"items.{index}"
+            for name in _ITEM_LOCKED:
+                if (getattr(new, name) or "") != (getattr(old, name) or ""):
+                    errors[f"{prefix}.{name}"] = [new_notification]
+            if new.quantity != old.quantity:
+                if new.quantity is None or new.quantity > old.quantity:
+                    errors[f"{prefix}.quantity"] = [
+                        _("An amendment may only lower a quantity; more than %(quantity)s needs a new notification.")
+                        % {"quantity": _as_json(old.quantity)}
+                    ]
+                else:
+                    changes[f"{prefix}.quantity"] = (old.quantity, new.quantity)
+            if new.packages.strip() != old.packages.strip():
+                changes[f"{prefix}.packages"] = (old.packages.strip(), new.packages.strip())
+    if errors:
+        raise ValidationError(errors)
+    return changes
+
+
+def check_amendment(notification: Notification, data: NotificationData, *, now: datetime) -> dict[str, tuple]:
+    """What amending ``notification`` to ``data`` would change (``{key: (old, new)}``),
+    or the ValidationError amend would raise; writes nothing (the page's review step)."""
+    changes = amendment_changes(stored_data(notification), data)
+    if not changes:
+        return changes
+    # The new values are held to the filing's rules, but only where they changed: a
+    # dispatch date that has passed meanwhile does not block amending the carrier.
+    try:
+        validate_notification_data(
+            replace(data, reply_due=None), exporting_authority=notification.exporting_authority, now=now
+        )
+    except ValidationError as error:
+        relevant = {key: messages for key, messages in error.message_dict.items() if key in changes}
+        if relevant:
+            raise ValidationError(relevant) from error
+    return changes
+
+
+@transaction.atomic
+def amend(
+    *, actor, notification: Notification, data: NotificationData, now: datetime, expected_version=None
+) -> Notification:
+    """Amend a sent notification still awaiting its reply: the shipment's details, the
+    route, the import authorization and national references, an item's packages or a
+    lower quantity. Kept in the timeline with its before and after, told to the importing
+    and transit authorities; the reply clock runs on (reply_due and the chase are untouched).
+    Sending nothing new changes nothing (no event, no version)."""
+    _require_may(actor, notification, Action.AMEND)
+    if notification.status not in TRANSITIONS[Action.AMEND][0]:
+        raise Conflict(
+            _("Only a notification awaiting its reply can be amended; this one is “%(status)s”.")
+            % {"status": notification.get_status_display()}
+        )
+    if expected_version is not None and notification.version != expected_version:
+        raise StaleVersion()
+    changes = check_amendment(notification, data, now=now)
+    if not changes:
+        return notification
+    updates = {
+        key: new.strip() if isinstance(new, str) else new for key, (_old, new) in changes.items() if key in AMENDABLE
+    }
+    updates.pop("transit_countries", None)
+    notification = _transition(notification, Action.AMEND, now=now, expected_version=expected_version, **updates)
+    if "national_reference" in changes:
+        _refuse_open_duplicate(notification)
+    if "transit_countries" in changes:
+        route = changes["transit_countries"][1]
+        notification.transits.all().delete()
+        TransitCountry.objects.bulk_create(
+            TransitCountry(notification=notification, country_id=code, position=position)
+            for position, code in enumerate(route, start=1)
+        )
+    for index, item in enumerate(data.items, start=1):
+        if f"items.{index - 1}.quantity" in changes or f"items.{index - 1}.packages" in changes:
+            Item.objects.filter(notification=notification, position=index).update(
+                quantity=item.quantity, packages=item.packages.strip()
+            )
+    record_event(
+        notification,
+        EventKind.AMENDED,
+        now=now,
+        actor=actor,
+        detail="; ".join(
+            f"{amendment_label(key)}: {amendment_value(old)} → {amendment_value(new)}"
+            for key, (old, new) in changes.items()
+        ),
+        data={"changes": {key: [_as_json(old), _as_json(new)] for key, (old, new) in changes.items()}},
+    )
+    emit(notification, "notification.amended", now=now)
     return notification
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:reference>/timeline.json", views.timeline_export, name="timeline_export"),
     path("<str:reference>/print/", views.print_view, name="print"),
     path("<str:reference>/edit/", views.edit, name="edit"),
+    path("<str:reference>/amend/", views.amend, name="amend"),
     path("<str:reference>/send/", views.send, name="send"),
     path("<str:reference>/delete/", views.delete, name="delete"),
     path("<str:reference>/acknowledge/", views.acknowledge, name="acknowledge"),

@@ -5,6 +5,8 @@ Every page of a notification starts with ``access.get_notification_for``, so a
 notification the user may not see is the same 404 as one that does not exist."""
 
 import functools
+import hashlib
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +37,7 @@ from web.uploads import limit_upload, upload_too_large
 
 from . import access, exports, listing, services, timeline
 from .forms import (
+    AmendmentForm,
     AnswerForm,
     AttachmentForm,
     FilingForm,
@@ -824,6 +827,77 @@ def withdraw(request, notification):
         "notifications/confirm_withdraw.html",
         form=form,
         errors=error_anchors(form, "withdraw-form") if form.is_bound else [],
+    )
+
+
+def _changes_digest(changes) -> str:
+    """A fingerprint of an amendment's changes, carried from its review to its saving."""
+    text = json.dumps({key: [str(old), str(new)] for key, (old, new) in changes.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@notification_action(Action.AMEND, methods=("GET", "POST"))
+def amend(request, notification):
+    """Amend a sent notification still awaiting its reply: what may change, prefilled; what
+    may not, shown and explained. Two steps: the changes are shown before and after, then
+    saved and told to the importing and transit authorities. The reply clock runs on."""
+    now = timezone.now()
+    stored = services.stored_data(notification)
+    form = AmendmentForm(
+        request.POST if request.method == "POST" else None, stored=stored, initial={"version": notification.version}
+    )
+    review, digest = [], ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = services.check_amendment(notification, form.to_data(), now=now)
+            digest = _changes_digest(changes)
+            if "confirm" not in request.POST or request.POST.get("reviewed") != digest:
+                # Saved only as reviewed: a value changed after the review is reviewed again.
+                review = [
+                    (services.amendment_label(key), services.amendment_value(old), services.amendment_value(new))
+                    for key, (old, new) in changes.items()
+                ]
+                if not changes:
+                    form.add_error(None, _("Nothing is changed yet: these are the values already sent."))
+            else:
+                amended = services.amend(
+                    actor=request.user,
+                    notification=notification,
+                    data=form.to_data(),
+                    now=now,
+                    expected_version=form.expected_version(),
+                )
+                if amended.version == notification.version:
+                    messages.info(request, _("Nothing was changed: the values are the ones already sent."))
+                else:
+                    messages.success(
+                        request,
+                        _(
+                            "%(ref)s is amended. %(authority)s and the transit countries' authorities are told by "
+                            "e-mail; the reply is still due on %(due)s."
+                        )
+                        % {
+                            "ref": notification.reference,
+                            "authority": notification.importing_authority.name,
+                            "due": for_people(amended.reply_due),
+                        },
+                    )
+                return redirect(reverse("notifications:detail", args=[notification.reference]) + "#timeline")
+        except ValidationError as error:
+            form.add_service_error(error)
+    return render(
+        request,
+        "notifications/amend.html",
+        {
+            "notification": notification,
+            "n": notification,
+            "form": form,
+            "stored": stored,
+            "review": review,
+            "reviewed": digest if review else "",
+            "item_rows": list(zip(form.item_rows, notification.items.select_related("substance"), strict=True)),
+            "errors": error_anchors(form, "amend-form") if form.is_bound else [],
+        },
     )
 
 

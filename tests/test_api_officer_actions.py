@@ -108,10 +108,12 @@ def test_a_draft_may_stay_incomplete_and_submit_lists_what_is_missing(cast, clie
     assert sent.status_code == 200 and sent.json()["status"] == "awaiting_reply"
 
 
-def test_patch_of_a_sent_notification_is_409_and_changes_nothing(cast, client, de):
+def test_patch_of_a_withdrawn_notification_is_409_and_changes_nothing(cast, client, de):
+    # An open one is amended instead (tests/test_amendment.py).
     sent = file(cast, now=timezone.now())
+    client.post(url(sent, "withdraw/"), {"reason": "Cancelled"}, content_type="application/json", headers=de)
     unchanged = snapshot(sent)
-    response = patch(client, sent, {"end_use": "Something else"}, de)
+    response = patch(client, sent, {"shipment": {"carrier": "Maersk Line"}}, de)
     assert response.status_code == 409
     assert snapshot(sent) == unchanged
 

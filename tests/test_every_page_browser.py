@@ -12,8 +12,9 @@ The sample objects (a notification in every state, an invitation, an API client,
 with deliveries, a second factor) are made through the services in ``samples``; their
 texts are long on purpose (an e-mail address, a URL, a file name), as real ones are."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
@@ -175,6 +176,7 @@ VISITS = {
     ],
     "notifications/<str:reference>/print/": [Visit("print", "importer", to("notifications:print", "awaiting"))],
     "notifications/<str:reference>/edit/": [Visit("edit-draft", "exporter", to("notifications:edit", "draft"))],
+    "notifications/<str:reference>/amend/": [Visit("amend", "exporter", to("notifications:amend", "awaiting"))],
     "notifications/<str:reference>/send/": [Visit("send-confirm", "exporter", to("notifications:send", "draft"))],
     "notifications/<str:reference>/delete/": [Visit("delete-confirm", "exporter", to("notifications:delete", "draft"))],
     "notifications/<str:reference>/reply/": [Visit("reply", "importer", to("notifications:reply", "awaiting"))],
@@ -294,6 +296,18 @@ def samples(cast, settings, tmp_path, monkeypatch):
         ),
         now=now,
         max_bytes=10 * 1024 * 1024,
+    )
+    # An amendment, so that the detail pages show its before and after in the timeline.
+    services.amend(
+        actor=cast.exporter_officer,
+        notification=awaiting,
+        data=replace(
+            services.stored_data(awaiting),
+            point_of_entry="Takoradi",
+            carrier="Maersk Line",
+            items=[replace(services.stored_data(awaiting).items[0], quantity=Decimal("200"), packages="8 drums")],
+        ),
+        now=now,
     )
     asked = sent()
     question = "Which plant will receive the pseudoephedrine preparation?"

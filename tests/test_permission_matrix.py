@@ -57,7 +57,7 @@ ACTIONS = {
     "provide_information": ("exporting", {"information_requested"}),
     "withdraw": ("exporting", OPEN),
     # What an officer does on the page, through the API too (issue 19).
-    "update": ("exporting", {"draft"}),  # PATCH of a draft
+    "update": ("exporting", {"draft", *OPEN}),  # PATCH: a draft edited, an open notification amended (issue 14)
     "destroy": ("exporting", {"draft"}),  # DELETE of a draft
     "add_share": ("exporting", set(STATES) - {"draft"}),  # a draft is nobody else's yet
     "revoke_share": ("exporting", set(STATES) - {"draft"}),
@@ -142,7 +142,7 @@ API_CALLS = {
     "respond": ("post", "respond/", {"decision": "no_objection", "comment": ""}),
     "provide_information": ("post", "provide_information/", {"comment": "The plant is in Tema."}),
     "withdraw": ("post", "withdraw/", {"reason": "Order cancelled."}),
-    "update": ("patch", "", {"end_use": "Manufacture of syrup"}),
+    "update": ("patch", "", {"shipment": {"carrier": "Maersk Line"}}),  # amendable once sent too
     "destroy": ("delete", "", None),
     "shares": ("get", "shares/", None),
     "add_share": ("post", "shares/", {"authority": "outsider"}),
@@ -278,6 +278,7 @@ def test_api_matrix(cast, client, principal, state):
 PAGE_CALLS = {
     "detail": ("get", "detail", {}),
     "edit": ("get", "submit", {}),  # editing a draft: the exporting officer's, drafts only
+    "amend": ("get", "update", {}),  # amending: the exporting officer's, while awaiting the reply
     "send": ("get", "submit", {}),
     "delete": ("get", "submit", {}),
     "acknowledge": ("post", "acknowledge", {}),
@@ -308,6 +309,8 @@ def page_expectation(principal, rule_endpoint, state, route):
     expected = allowed(principal, rule_endpoint, state)
     if route in {"edit", "delete", "send"} and expected == "ok" and state != "draft":
         return "conflict"
+    if route == "amend" and expected == "ok" and state == "draft":
+        return "conflict"  # a draft is edited, not amended
     return expected
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Role
 from chasing import sweep
 from messaging import outbox, webhooks
-from messaging.models import DeliveryStatus, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from messaging.models import DeliveryStatus, OutboxMessage, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications import services
 from tests.api_helpers import bearer, broker_fixture, token_for  # noqa: F401 - a fixture
 from tests.conftest import make_user
@@ -125,7 +125,7 @@ def test_a_licensing_system_registers_an_endpoint_and_sees_the_secret_once(clien
     everything = client.post(
         HOOKS, {"url": "https://licensing.gh.example/all"}, content_type="application/json", headers=token
     ).json()
-    assert len(everything["events"]) == 6
+    assert len(everything["events"]) == len(WebhookEvent.values) == 7
 
 
 @pytest.mark.parametrize(
