@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from web.admin import ReadOnlyAdmin
+
 from . import services
-from .models import Authority, AuthorityKind, Country, Substance
+from .models import Authority, AuthorityKind, Closure, Country, Substance
 
 
 @admin.register(Country)
@@ -160,3 +162,18 @@ class AuthorityAdmin(admin.ModelAdmin):
                 % {"count": moved},
                 messages.SUCCESS,
             )
+
+
+@admin.register(Closure)
+class ClosureAdmin(ReadOnlyAdmin):
+    """Read only: closures are declared and withdrawn on the country pages (by INCB staff and
+    the country's administrators), withdrawn only before their day, never deleted here."""
+
+    list_display = ["country", "date", "reason", "declared_by", "declared_at"]
+    list_filter = ["country"]
+    search_fields = ["country__name", "country__code", "reason"]
+    date_hierarchy = "date"
+    list_select_related = ["country", "declared_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

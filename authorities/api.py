@@ -62,7 +62,8 @@ class CountrySerializer(serializers.ModelSerializer):
                 "help_text": "The declared reply period; a notification's `reply_due` may not be earlier."
             },
             "reply_period_kind": {
-                "help_text": "Whether the reply period counts calendar days or working days (Monday to Friday)."
+                "help_text": "Whether the reply period counts calendar days or working days (Monday to Friday, less "
+                "the country's national public holidays and the closures declared for it)."
             },
             "article_12_10a_tables": {
                 "help_text": "The tables for which article 12(10)(a) is invoked; empty if it is not invoked."

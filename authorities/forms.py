@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from web.dates import validate_typed_date
 from web.forms import add_service_error, error_anchors
 
 from .models import Article12Tables, PeriodKind, ReplyRegime
-from .services import POLICY_FIELDS
+from .services import CLOSURE_REASON_MAX_LENGTH, POLICY_FIELDS
 
 # No real declared period comes near a year; the bound catches a mistyped number.
 MAX_REPLY_PERIOD_DAYS = 365
@@ -53,3 +54,35 @@ class CountryPolicyForm(forms.Form):
 
     def error_anchors(self):
         return error_anchors(self, "policy-form")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ClosureForm(forms.Form):
+    """A day the country's authorities do not work. The service decides whether it may be
+    declared (after today, a weekday, not a public holiday, not declared already)."""
+
+    date = forms.DateField(
+        label=_("Date"),
+        widget=DateInput,
+        validators=[validate_typed_date],
+        help_text=_("A weekday after today that is not already a public holiday."),
+        error_messages={"required": _("Enter the date the authorities are closed.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=CLOSURE_REASON_MAX_LENGTH,
+        help_text=_("Shown to exporting authorities with the due dates it moves, for example “Office move”."),
+        error_messages={"required": _("Say why the authorities are closed that day, for example “Office move”.")},
+    )
+
+    def add_service_error(self, error: ValidationError):
+        add_service_error(self, error)
+
+    def error_anchors(self):
+        return error_anchors(self, "closure-form")

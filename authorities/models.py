@@ -1,13 +1,17 @@
 """Countries with their declared PEN policies, the substance catalogue, and the
 competent national authorities (and the INCB secretariat) that use the portal."""
 
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from .working_days import ReplyDue, WorkingCalendar
 
 
 class ReplyRegime(models.TextChoices):
@@ -72,20 +76,65 @@ class Country(models.Model):
     def earliest_reply_due(self, submitted_on: date) -> date:
         """The earliest reply-due date the declared reply period allows for a
         notification submitted on ``submitted_on``."""
+        return self.reply_due_from(submitted_on).due
+
+    def reply_due_from(self, submitted_on: date, calendar: WorkingCalendar | None = None) -> ReplyDue:
+        """That date and why: for a period in working days, the public holidays and the
+        declared closures it skipped (authorities.working_days). ``calendar``: one already
+        read (``working_calendars``), to compute many dates without a query each; without
+        it, the country's closures after ``submitted_on`` are read (one query, and none for
+        a calendar-day period, which no holiday or closure moves)."""
         if self.reply_period_kind == PeriodKind.CALENDAR:
-            return submitted_on + timedelta(days=self.reply_period_days)
-        return add_working_days(submitted_on, self.reply_period_days)
+            return WorkingCalendar(self.code).add_calendar_days(submitted_on, self.reply_period_days)
+        if calendar is None:
+            calendar = self.working_calendar(since=submitted_on)
+        return calendar.add_working_days(submitted_on, self.reply_period_days)
+
+    def working_calendar(self, since: date | None = None) -> WorkingCalendar:
+        """The country's working days, with its closures after ``since`` (all of them
+        without it): one query."""
+        return working_calendars([self], since=since)[self.code]
 
 
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``start``."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
+def working_calendars(countries: Iterable[Country], since: date | None = None) -> dict[str, WorkingCalendar]:
+    """The working calendar of each of ``countries`` (code -> calendar), with the closures
+    declared for them after ``since`` (all of them without it), read in one query."""
+    codes = [country.code for country in countries]
+    closures = {code: {} for code in codes}
+    if codes:
+        rows = Closure.objects.filter(country_id__in=codes)
+        if since is not None:
+            rows = rows.filter(date__gt=since)
+        for code, day, reason in rows.order_by().values_list("country_id", "date", "reason"):
+            closures[code][day] = reason
+    return {code: WorkingCalendar(code, closures[code]) for code in codes}
+
+
+class Closure(models.Model):
+    """A weekday on which a country's authorities do not work, declared on its country page
+    by INCB staff or an administrator of one of its authorities: it is not a working day
+    for reply periods counted in working days, like a public holiday. Withdrawn only before
+    the day (authorities.services.withdraw_closure); a closure in the past is history."""
+
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="closures")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("declared by"), on_delete=models.PROTECT, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("declared at"))
+
+    class Meta:
+        ordering = ["country", "date"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "date"], name="closure_one_per_country_and_day"),
+            models.CheckConstraint(condition=~Q(reason=""), name="closure_reason_given"),
+        ]
+
+    def __str__(self):
+        return f"{self.country_id} {self.date.isoformat()}: {self.reason}"
 
 
 class Schedule(models.TextChoices):

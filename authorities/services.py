@@ -1,17 +1,24 @@
 """The write path for reference data and authorities."""
 
 import csv
+import logging
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pycountry
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Authority, AuthorityKind, Country, Schedule, Substance
+from web.dates import for_people, in_range, out_of_range_message
+
+from .models import Authority, AuthorityKind, Closure, Country, Schedule, Substance
+from .working_days import SATURDAY, public_holidays
+
+logger = logging.getLogger(__name__)
 
 SUBSTANCES_CSV = Path(__file__).resolve().parent / "data" / "substances.csv"
 
@@ -181,3 +188,111 @@ def update_country_policy(*, country: Country, **policy) -> Country:
     for field in updated:
         setattr(country, field, getattr(current, field))
     return country
+
+
+# --- Declared closures ---------------------------------------------------------------------
+
+CLOSURE_REASON_MAX_LENGTH = Closure._meta.get_field("reason").max_length
+
+
+def may_manage_closures(user, country: Country) -> bool:
+    """INCB staff, and the administrators of the country's own authorities, declare and
+    withdraw its closures (the people who answer for its calendar); nobody else."""
+    if user is None or not user.is_authenticated or not user.is_active or user.authority_id is None:
+        return False
+    if user.is_incb:
+        return True
+    return user.is_authority_admin and user.authority.country_id == country.code
+
+
+def _require_may_manage_closures(actor, country: Country) -> None:
+    if not may_manage_closures(actor, country):
+        raise PermissionDenied(
+            _("Only INCB staff and the administrators of %(country)s's authorities may do this.")
+            % {"country": country.name}
+        )
+
+
+@transaction.atomic
+def declare_closure(*, actor, country: Country, day: date | None, reason: str, now: datetime) -> Closure:
+    """Declare that ``country``'s authorities do not work on ``day``: from now on, reply
+    periods in working days skip it. Refused, with nothing stored, for a day that is not
+    after today (reply-due dates already set are kept, and a notification sent today counts
+    from tomorrow), a weekend, a public holiday, or a day already declared."""
+    _require_may_manage_closures(actor, country)
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Say why the authorities are closed that day, for example “Office move”.")]
+    elif len(reason) > CLOSURE_REASON_MAX_LENGTH:
+        errors["reason"] = [
+            _("Say it in at most %(max)d characters (it has %(length)d).")
+            % {"max": CLOSURE_REASON_MAX_LENGTH, "length": len(reason)}
+        ]
+    # Serialises declarations for the country, so the check for a day already declared holds.
+    Country.objects.select_for_update().filter(pk=country.pk).first()
+    day_error = _closure_day_problem(country, day, now)
+    if day_error:
+        errors["date"] = [day_error]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            closure = Closure.objects.create(
+                country=country, date=day, reason=reason, declared_by=actor, declared_at=now
+            )
+    except IntegrityError:  # the constraint behind the check above
+        raise ValidationError({"date": [_already_declared(country, day)]}) from None
+    logger.info("closure declared: %s %s by user %s", country.code, day.isoformat(), actor.pk)
+    return closure
+
+
+def _already_declared(country: Country, day: date) -> str:
+    return _("A closure on %(date)s is already declared for %(country)s.") % {
+        "date": for_people(day),
+        "country": country.name,
+    }
+
+
+def _closure_day_problem(country: Country, day: date | None, now: datetime) -> str | None:
+    if day is None:
+        return _("Enter the date the authorities are closed.")
+    if not in_range(day):
+        return out_of_range_message()
+    if day <= now.date():
+        return _(
+            "Choose a date after today: a closure changes only the reply-due dates of notifications sent "
+            "before it, and those already sent keep theirs."
+        )
+    if day.weekday() >= SATURDAY:
+        return _("%(date)s is a %(weekday)s: weekends are never working days.") % {
+            "date": for_people(day),
+            "weekday": _("Saturday") if day.weekday() == SATURDAY else _("Sunday"),
+        }
+    holiday = public_holidays(country.code, day.year).get(day)
+    if holiday is not None:
+        return _("%(date)s is already a public holiday in %(country)s (%(name)s).") % {
+            "date": for_people(day),
+            "country": country.name,
+            "name": holiday,
+        }
+    if Closure.objects.filter(country=country, date=day).exists():
+        return _already_declared(country, day)
+    return None
+
+
+@transaction.atomic
+def withdraw_closure(*, actor, closure: Closure, now: datetime) -> None:
+    """Withdraw a closure declared by mistake, before its day (after a confirmation step on
+    the page). A closure today or in the past is history and stays."""
+    _require_may_manage_closures(actor, closure.country)
+    locked = Closure.objects.select_for_update().filter(pk=closure.pk).first()
+    if locked is None:
+        return  # withdrawn already (a second click): the same end
+    if locked.date <= now.date():
+        raise ValidationError(
+            _("The closure on %(date)s can no longer be withdrawn: a closure today or in the past is history.")
+            % {"date": for_people(locked.date)}
+        )
+    locked.delete()
+    logger.info("closure withdrawn: %s %s by user %s", locked.country_id, locked.date.isoformat(), actor.pk)

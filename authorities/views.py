@@ -5,16 +5,20 @@ change, and render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from web.dates import for_people
 
 from . import services
-from .forms import CountryPolicyForm
-from .models import Authority, Country, ReplyRegime
+from .forms import ClosureForm, CountryPolicyForm
+from .models import Authority, Closure, Country, ReplyRegime
+from .working_days import is_covered, weekday_holidays
 
 MAX_SEARCH_LENGTH = 100
 
@@ -56,7 +60,19 @@ def directory(request):
 @require_GET
 def country(request, code):
     country = get_object_or_404(Country, code=code.upper())
+    return _country_page(request, country, ClosureForm())
+
+
+def _country_page(request, country, closure_form):
+    """The country page: its policy, its authorities, and its working-day calendar (public
+    holidays on weekdays this year and next, declared closures) with, for those who may,
+    the form that declares a closure."""
+    today = timezone.now().date()
     authorities = list(country.authorities.order_by("-is_focal_point", "name"))
+    years = (today.year, today.year + 1)
+    closures = list(
+        country.closures.filter(date__year__gte=years[0]).select_related("declared_by__authority").order_by("date")
+    )
     return render(
         request,
         "authorities/country.html",
@@ -64,8 +80,74 @@ def country(request, code):
             "country": country,
             "focal_point": next((authority for authority in authorities if authority.is_focal_point), None),
             "authorities": authorities,
+            "calendar_covered": is_covered(country.code),
+            "holidays": weekday_holidays(country.code, years),
+            "years": years,
+            "closures": closures,
+            "today": today,
+            "may_manage_closures": services.may_manage_closures(request.user, country),
+            "closure_form": closure_form,
         },
     )
+
+
+@login_required
+@require_POST
+def closure_declare(request, code):
+    country = get_object_or_404(Country, code=code.upper())
+    if not services.may_manage_closures(request.user, country):
+        raise PermissionDenied
+    form = ClosureForm(data=request.POST)
+    if form.is_valid():
+        try:
+            closure = services.declare_closure(
+                actor=request.user,
+                country=country,
+                day=form.cleaned_data["date"],
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _("The closure on %(date)s is declared: reply periods in working days to %(country)s skip it.")
+                % {"date": for_people(closure.date), "country": country.name},
+            )
+            return redirect(f"{country.get_absolute_url()}#closures-heading")
+    return _country_page(request, country, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def closure_withdraw(request, code, pk):
+    """A confirmation page, then the withdrawal (POST)."""
+    country = get_object_or_404(Country, code=code.upper())
+    closure = get_object_or_404(Closure.objects.select_related("declared_by__authority"), pk=pk, country=country)
+    if not services.may_manage_closures(request.user, country):
+        raise PermissionDenied
+    now = timezone.now()
+    if closure.date <= now.date():
+        messages.error(
+            request,
+            _("The closure on %(date)s can no longer be withdrawn: a closure today or in the past is history.")
+            % {"date": for_people(closure.date)},
+        )
+        return redirect(f"{country.get_absolute_url()}#closures-heading")
+    if request.method == "POST":
+        try:
+            services.withdraw_closure(actor=request.user, closure=closure, now=now)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The closure on %(date)s is withdrawn: it is a working day again.")
+                % {"date": for_people(closure.date)},
+            )
+        return redirect(f"{country.get_absolute_url()}#closures-heading")
+    return render(request, "authorities/closure_withdraw.html", {"country": country, "closure": closure})
 
 
 @login_required

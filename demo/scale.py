@@ -546,6 +546,7 @@ class Simulator:
     """Turns notification number ``index`` (0-based, in filing order) into rows."""
 
     def __init__(self, world: World, params: Params, counters: dict):
+        from authorities.models import working_calendars
         from chasing import sweep
         from notifications import clock
 
@@ -558,6 +559,9 @@ class Simulator:
         self.ladder = [(number, offset.total_seconds()) for number, _name, offset in clock.ladder()]
         self.step_events = {number: sweep.STEP_EVENTS[number] for number, _o in self.ladder}
         self._due_cache = {}
+        # Every country's closures in one query, before the first batch; their public
+        # holidays are cached per country and year (authorities.working_days).
+        self._calendars = working_calendars(world.countries.values())
         self._parties = {}
 
     # -- small helpers ---------------------------------------------------------------------
@@ -566,8 +570,14 @@ class Simulator:
         # Filings come in date order: remembering each country's last day is enough.
         cached = self._due_cache.get(importing)
         if cached is None or cached[0] != sent_on:
-            cached = self._due_cache[importing] = (sent_on, self.world.countries[importing].earliest_reply_due(sent_on))
+            country = self.world.countries[importing]
+            due = country.reply_due_from(sent_on, calendar=self.calendar(importing)).due
+            cached = self._due_cache[importing] = (sent_on, due)
         return cached[1]
+
+    def calendar(self, importing: str):
+        """The country's working days, read once per run: never a query per notification."""
+        return self._calendars[importing]
 
     def parties(self, code: str, side: str) -> list:
         """A country's regular traders (the same few companies file again and again)."""
@@ -985,16 +995,17 @@ def add_due(params: Params, world: World, *, count: int, seed: int = 7) -> dict:
             importing = world.importers[bisect(world.import_cum, rng.random() * world.import_cum[-1])]
             reply_due = day_of(midnight - offsets[step] - 1)
             country = world.countries[importing]
+            calendar = simulator.calendar(importing)
             sent_on = next(
                 (
                     reply_due - timedelta(days=back)
                     for back in range(1, 3 * country.reply_period_days + 5)
-                    if country.earliest_reply_due(reply_due - timedelta(days=back)) == reply_due
+                    if country.reply_due_from(reply_due - timedelta(days=back), calendar=calendar).due == reply_due
                 ),
                 None,
             )
             if sent_on is None:
-                continue  # a weekend under a working-day period: no filing day gives this date
+                continue  # a weekend or holiday under a working-day period: no filing day gives this date
             t0 = (sent_on.toordinal() - EPOCH_ORDINAL) * DAY + rng.uniform(6.5, 17.5) * 3600
             simulator.notification(0, rng, batch, t0=t0, importing=importing, silent=True)
             made += 1

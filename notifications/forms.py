@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from authorities.models import Authority, Country, PeriodKind, Schedule, Substance
+from authorities.models import Authority, Country, PeriodKind, Schedule, Substance, working_calendars
 from web.dates import for_people, validate_typed_date
 from web.forms import error_anchors
 
@@ -65,16 +65,33 @@ def country_choices(blank_label):
 PERIOD_KIND_WORDS = {PeriodKind.CALENDAR: _("calendar days"), PeriodKind.WORKING: _("working days")}
 
 
-def reply_period_hint(country: Country, today: date) -> str:
-    return _(
-        "%(country)s declares a reply period of %(days)d %(kind)s: sent today, the reply can be due "
-        "%(earliest)s at the earliest."
-    ) % {
+def reply_period_hint(country: Country, today: date, calendar=None) -> str:
+    """The earliest reply-due date if sent today, and why: for working days, the public
+    holidays and declared closures it skips (``calendar``: read already, for many countries
+    in one query; see ``working_calendars``)."""
+    due = country.reply_due_from(today, calendar=calendar)
+    values = {
         "country": country.name,
         "days": country.reply_period_days,
         "kind": PERIOD_KIND_WORDS[country.reply_period_kind],
-        "earliest": for_people(country.earliest_reply_due(today)),
+        "earliest": for_people(due.due),
+        "reasons": due.reasons(country.name),
     }
+    if not due.working:
+        return (
+            _(
+                "%(country)s declares a reply period of %(days)d %(kind)s: sent today, the reply can be due "
+                "%(earliest)s at the earliest."
+            )
+            % values
+        )
+    return (
+        _(
+            "%(country)s declares a reply period of %(days)d %(kind)s: sent today, the reply can be due "
+            "%(earliest)s at the earliest (%(reasons)s)."
+        )
+        % values
+    )
 
 
 class DateInput(forms.DateInput):
@@ -205,7 +222,15 @@ class NotificationForm(forms.Form):
     def _reply_periods(self) -> dict[str, str]:
         """The reply-due hint for each importing country (key "" before one is chosen), so
         that the page's script can change it when the importing country changes."""
-        hints = {code: reply_period_hint(country, self.today) for code, country in self.reachable.items()}
+        # The closures of every country counted in working days, in one query.
+        calendars = working_calendars(
+            [country for country in self.reachable.values() if country.reply_period_kind == PeriodKind.WORKING],
+            since=self.today,
+        )
+        hints = {
+            code: reply_period_hint(country, self.today, calendars.get(code))
+            for code, country in self.reachable.items()
+        }
         hints[""] = _("Choose the importing country to see the earliest date its declared reply period allows.")
         lead = _("Leave it empty to use the importing country's declared reply period.")
         return {code: f"{lead} {hint}" for code, hint in hints.items()}
@@ -662,6 +687,7 @@ class ReferenceSearchForm(forms.Form):
         if len(number) < 6 and number.startswith("0"):
             return self.fragment()
         return f"{country}-{year}-{int(number):06d}"
+
 
 class AmendmentForm(VersionedForm):
     """What an amendment may change (services.AMENDABLE), prefilled with what was sent.
