@@ -17,8 +17,9 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import In
 from django.http import Http404
 
-from authorities.models import Authority
+from authorities.models import Authority, ReplyRegime
 
+from .clock import reply_deadline
 from .models import (
     TRANSITIONS,
     Action,
@@ -158,6 +159,12 @@ ACTION_PARTY = {
     Action.SHARE: Party.EXPORTING,
     Action.ATTACH: Party.EXPORTING,
     Action.AMEND: Party.EXPORTING,
+    Action.DISPATCH: Party.EXPORTING,
+    Action.CONFIRM_ARRIVAL: Party.IMPORTING,
+    # Any authority party to the shipment suspends it (CND res. 60/5, para. 9); only the
+    # one that suspended it lifts it (shipment_allows).
+    Action.SUSPEND: frozenset({Party.EXPORTING, Party.IMPORTING, Party.TRANSIT}),
+    Action.LIFT_SUSPENSION: frozenset({Party.EXPORTING, Party.IMPORTING, Party.TRANSIT}),
     Action.ACKNOWLEDGE: Party.IMPORTING,
     Action.REPLY_NO_OBJECTION: Party.IMPORTING,
     Action.REPLY_OBJECTION: Party.IMPORTING,
@@ -170,16 +177,64 @@ def may_act_as(user, notification: Notification, action: str, parties: set[str] 
     if not getattr(user, "can_act", False):
         return False
     parties = parties_of(user, notification) if parties is None else parties
-    return ACTION_PARTY[action] in parties
+    allowed = ACTION_PARTY[action]
+    if action == Action.LIFT_SUSPENSION:
+        # Who lifts is a rule about people, not the state: the suspending authority only (403
+        # for another party); with none in force, a party is refused for the state (409).
+        suspension = suspension_in_force(notification)
+        if suspension is not None and suspension.authority_id != user.authority_id:
+            return False
+    return bool(allowed & parties) if isinstance(allowed, frozenset) else allowed in parties
 
 
-def allowed_actions(user, notification: Notification) -> list[str]:
-    """The actions ``user`` may take on ``notification`` now (party, role and status)."""
+def tacit_consent_elapsed(notification: Notification, now) -> bool:
+    """Under a tacit-consent regime, the reply period has passed without a reply: the
+    export may go ahead as if there were no objection (docs/domain.md)."""
+    return (
+        notification.status == Status.AWAITING_REPLY
+        and notification.reply_due is not None
+        and notification.importing_country.reply_regime == ReplyRegime.TACIT_CONSENT
+        and now >= reply_deadline(notification.reply_due)
+    )
+
+
+def suspension_in_force(notification: Notification):
+    """The suspension in force, or None (from the prefetched rows when there are some)."""
+    return next((s for s in notification.suspensions.all() if s.lifted_at is None), None)
+
+
+def shipment_allows(notification: Notification, action: str, now, user=None) -> bool:
+    """The shipment's own stage, beyond the status (TRANSITIONS): a dispatch once, after
+    clearance, never while suspended; an arrival once, after the dispatch; one suspension
+    in force at a time, lifted by the authority that made it (``user``'s)."""
+    if action == Action.SUSPEND:
+        return suspension_in_force(notification) is None
+    if action == Action.LIFT_SUSPENSION:
+        suspension = suspension_in_force(notification)
+        return suspension is not None and user is not None and suspension.authority_id == user.authority_id
+    if action == Action.DISPATCH:
+        if notification.dispatched_on is not None or suspension_in_force(notification) is not None:
+            return False
+        return notification.status == Status.NO_OBJECTION or tacit_consent_elapsed(notification, now)
+    if action == Action.CONFIRM_ARRIVAL:
+        return notification.dispatched_on is not None and notification.arrived_on is None
+    return True
+
+
+def allowed_actions(user, notification: Notification, now=None) -> list[str]:
+    """The actions ``user`` may take on ``notification`` now (party, role, status and the
+    shipment's stage). ``now`` decides a tacit consent; the request's instant if omitted."""
+    if now is None:
+        from django.utils import timezone
+
+        now = timezone.now()
     parties = parties_of(user, notification)
     actions = []
     for action, (from_statuses, _target) in TRANSITIONS.items():
         if notification.status in from_statuses and may_act_as(user, notification, action, parties):
             if action == Action.ACKNOWLEDGE and notification.acknowledged_at is not None:
+                continue
+            if not shipment_allows(notification, action, now, user):
                 continue
             actions.append(action)
     return actions

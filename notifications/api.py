@@ -11,6 +11,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -54,9 +55,13 @@ from . import access, services
 from .models import Action, EventKind, Notification, Status
 from .serializers import (
     SERVICE_ERROR_KEYS,
+    ArrivalInputSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    DispatchInputSerializer,
     DraftPatchInputSerializer,
+    ExplainDiscrepancyInputSerializer,
+    LiftSuspensionInputSerializer,
     NotificationInputSerializer,
     NotificationSerializer,
     NotificationSummarySerializer,
@@ -64,6 +69,7 @@ from .serializers import (
     RespondInputSerializer,
     ShareInputSerializer,
     ShareSerializer,
+    SuspendInputSerializer,
     WithdrawInputSerializer,
     prefetch_detail,
     prefetch_summary,
@@ -152,6 +158,10 @@ def action_schema(summary, description, request, scope, errors=(400, 401, 403, 4
         tags=["notifications"],
         examples=list(examples),
     )
+
+
+def _shipped(data):
+    return [services.ShippedQuantity(row["position"], row["quantity"]) for row in data["items"]]
 
 
 class FileTooLarge(exceptions.APIException):
@@ -316,6 +326,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "acknowledge": [RESPOND],
         "respond": [RESPOND],
         "partial_update": [WRITE],
+        "record_dispatch": [WRITE],
+        "confirm_arrival": [RESPOND],
+        "explain_discrepancy": [WRITE],
+        "suspend": [WRITE],
+        "lift_suspension": [WRITE],
         "destroy": [WRITE],
         "shares": [READ],
         "add_share": [WRITE],
@@ -482,6 +497,153 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             call=lambda notification, data, **kw: services.withdraw(
                 actor=request.user, notification=notification, reason=data["reason"], **kw
             ),
+        )
+
+    # --- the shipment after the reply (issue 14) --------------------------------------
+
+    @action_schema(
+        "Record the dispatch",
+        "The exporting authority records the day the consignment left and the quantity shipped of every item "
+        "(by `position`; 0 for an item not shipped), never above the notified quantity (400 naming the item). "
+        "After `no_objection`, or under a tacit-consent regime once the reply period has passed without a reply; "
+        "before that, or a second time, 409. The importing authority is told (webhook "
+        "`notification.dispatched`); 30 days later an unconfirmed arrival raises `arrival_unconfirmed` and the "
+        "importing authority is reminded, once.",
+        DispatchInputSerializer,
+        WRITE,
+        examples=[
+            OpenApiExample(
+                "Dispatched",
+                request_only=True,
+                value={"dispatched_on": "2026-12-20", "items": [{"position": 1, "quantity": "250.000"}]},
+            )
+        ],
+    )
+    # Not "def dispatch": that is the name of DRF's request entry point on every view.
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def record_dispatch(self, request, reference=None):
+        return self._act(
+            request,
+            reference,
+            action_name=Action.DISPATCH,
+            input_serializer=DispatchInputSerializer,
+            call=lambda notification, data, **kw: services.dispatch(
+                actor=request.user,
+                notification=notification,
+                dispatched_on=data["dispatched_on"],
+                quantities=_shipped(data),
+                **kw,
+            ),
+        )
+
+    @action_schema(
+        "Confirm the arrival",
+        "The importing authority confirms the day the consignment arrived and the quantity received of every "
+        "item. A quantity more than 1 % away from the dispatched one raises `quantity_discrepancy` (explained "
+        "with POST .../explain_discrepancy/). Before the dispatch, or a second time, 409; a date before the "
+        "dispatch or in the future, 400. The exporting authority is told (webhook `notification.arrived`).",
+        ArrivalInputSerializer,
+        RESPOND,
+        examples=[
+            OpenApiExample(
+                "Arrived with less",
+                request_only=True,
+                value={"arrived_on": "2027-01-12", "items": [{"position": 1, "quantity": "220.000"}], "comment": ""},
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def confirm_arrival(self, request, reference=None):
+        return self._act(
+            request,
+            reference,
+            action_name=Action.CONFIRM_ARRIVAL,
+            input_serializer=ArrivalInputSerializer,
+            call=lambda notification, data, **kw: services.confirm_arrival(
+                actor=request.user,
+                notification=notification,
+                arrived_on=data["arrived_on"],
+                quantities=_shipped(data),
+                comment=data["comment"],
+                **kw,
+            ),
+        )
+
+    @action_schema(
+        "Explain a quantity difference",
+        "The importing or the exporting authority explains the difference between the dispatched and received "
+        "quantities; the `quantity_discrepancy` flag is resolved and the explanation kept in the timeline. "
+        "Without an unexplained difference, 409.",
+        ExplainDiscrepancyInputSerializer,
+        WRITE,
+    )
+    @action(detail=True, methods=["post"])
+    def explain_discrepancy(self, request, reference=None):
+        def work():
+            notification = access.get_notification_for(request.user, reference)
+            comment = validated(ExplainDiscrepancyInputSerializer, request.data).validated_data["comment"]
+            with service_errors():
+                try:
+                    updated = services.explain_discrepancy(
+                        actor=request.user, notification=notification, comment=comment, now=timezone.now()
+                    )
+                except DjangoPermissionDenied as error:
+                    raise exceptions.PermissionDenied(
+                        "Only the importing or the exporting authority explains a quantity difference."
+                    ) from error
+            return self._detail(updated)
+
+        return idempotency.run(self, request, work)
+
+    # --- suspension (issue 12) -----------------------------------------------------------
+
+    @action_schema(
+        "Suspend the consignment",
+        "Any authority party to the notification (exporting, the addressed importing authority, a transit "
+        "country's) suspends the consignment pending verification, with the reason. Every party and INCB is told "
+        "at once (webhook `notification.suspended`); the status does not change, and no dispatch is recorded "
+        "until it is lifted. A second suspension while one is in force: 409. Not on a draft, an objected or a "
+        "withdrawn notification (409).",
+        SuspendInputSerializer,
+        WRITE,
+        examples=[
+            OpenApiExample(
+                "Suspended", request_only=True, value={"reason": "The consignee's address is a residential flat."}
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, reference=None):
+        def call(notification, data, **kw):
+            kw.pop("expected_version", None)  # a suspension is never refused for a stale page
+            services.suspend(actor=request.user, notification=notification, reason=data["reason"], **kw)
+            return notification
+
+        return self._act(
+            request, reference, action_name=Action.SUSPEND, input_serializer=SuspendInputSerializer, call=call
+        )
+
+    @action_schema(
+        "Lift the suspension",
+        "The authority that suspended the consignment lifts the suspension, with what the verification found "
+        "(another authority: 403; none in force: 409). It stays in `suspensions`; every party and INCB is told "
+        "(webhook `notification.suspension_lifted`).",
+        LiftSuspensionInputSerializer,
+        WRITE,
+    )
+    @action(detail=True, methods=["post"])
+    def lift_suspension(self, request, reference=None):
+        def call(notification, data, **kw):
+            kw.pop("expected_version", None)
+            services.lift_suspension(actor=request.user, notification=notification, comment=data["comment"], **kw)
+            return notification
+
+        return self._act(
+            request,
+            reference,
+            action_name=Action.LIFT_SUSPENSION,
+            input_serializer=LiftSuspensionInputSerializer,
+            call=call,
         )
 
     # --- drafts: change, discard ------------------------------------------------------

@@ -45,3 +45,14 @@ def next_chase_at(reply_due: date, after_step: int) -> datetime | None:
 
 def first_chase_at(reply_due: date) -> datetime:
     return next_chase_at(reply_due, 0)
+
+
+# The arrival ladder (chasing.arrival): one reminder to the importing authority, and the
+# flag arrival_unconfirmed, when no arrival is confirmed this long after the dispatch.
+ARRIVAL_REMINDER_AFTER = timedelta(days=30)
+
+
+def arrival_reminder_at(dispatched_on: date) -> datetime:
+    """The instant an unconfirmed arrival is reminded of: the start (UTC) of the day 30
+    days after the dispatch."""
+    return datetime.combine(dispatched_on + ARRIVAL_REMINDER_AFTER, time.min, tzinfo=UTC)

@@ -785,3 +785,79 @@ class AmendmentForm(VersionedForm):
         for key, messages in error.message_dict.items():
             name = "transit_1" if key == "transit_countries" else key.replace(".", "_")
             self.add_error(name if name in self.fields else None, messages)
+
+
+class ShipmentForm(VersionedForm):
+    """The dispatch (``stage="dispatch"``) or the arrival (``stage="arrival"``): the date and
+    a quantity per item. The service judges them (dates, ceilings) with the others."""
+
+    on = forms.DateField(widget=DateInput, required=False, validators=[validate_typed_date])
+    comment = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("For example what explains a difference in quantities."),
+    )
+    optional_fields = {"comment"}
+
+    def __init__(self, *args, stage: str, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        self.fields["on"].label = _("Dispatched on") if stage == "dispatch" else _("Arrived on")
+        if stage == "dispatch":
+            del self.fields["comment"]
+        self.item_rows = []
+        for item in items:
+            name = f"items_{item.position - 1}_quantity"
+            self.fields[name] = forms.DecimalField(
+                label=_("Item %(position)d — quantity %(verb)s (%(unit)s)")
+                % {
+                    "position": item.position,
+                    "verb": _("shipped") if stage == "dispatch" else _("received"),
+                    "unit": item.unit,
+                },
+                max_digits=15,
+                decimal_places=3,
+                required=False,
+                help_text=(
+                    _("Notified: %(quantity)s. 0 if this item was not shipped.") % {"quantity": f"{item.quantity:.3f}"}
+                    if stage == "dispatch"
+                    else _("Dispatched: %(quantity)s.") % {"quantity": f"{item.shipped_quantity or 0:.3f}"}
+                ),
+                initial=item.quantity if stage == "dispatch" else item.shipped_quantity,
+            )
+            self.item_rows.append((item, self[name]))
+
+    def quantities(self):
+        from .services import ShippedQuantity
+
+        return [
+            ShippedQuantity(item.position, self.cleaned_data.get(f"items_{item.position - 1}_quantity"))
+            for item, _field in self.item_rows
+        ]
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """The service's keys (``dispatched_on``, ``items.0.quantity``) as this form's fields."""
+        for key, messages in error.message_dict.items():
+            name = "on" if key in {"dispatched_on", "arrived_on"} else key.replace(".", "_")
+            self.add_error(name if name in self.fields else None, messages)
+
+
+class SuspendForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Why the consignment is suspended"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text=_("Every party and INCB read it, for example “The consignee's address is a residential flat.”"),
+    )
+
+
+class LiftSuspensionForm(VersionedForm):
+    comment = forms.CharField(
+        label=_("What the verification found"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text=_("Every party and INCB read it, for example “The consignee's licence was confirmed by DEA.”"),
+    )

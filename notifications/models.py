@@ -36,6 +36,10 @@ class Action(models.TextChoices):
     SHARE = "share", _("Share")
     ATTACH = "attach", _("Attach a document")
     AMEND = "amend", _("Amend")
+    DISPATCH = "dispatch", _("Record the dispatch")
+    CONFIRM_ARRIVAL = "confirm_arrival", _("Confirm the arrival")
+    SUSPEND = "suspend", _("Suspend the consignment")
+    LIFT_SUSPENSION = "lift_suspension", _("Lift the suspension")
 
 
 # The one table of allowed transitions: action -> (statuses it may start from, status it
@@ -55,6 +59,14 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     Action.ATTACH: ((Status.DRAFT, *OPEN_STATUSES, *FINAL_DECISIONS), None),
     # While the importing country decides; after a final reply, a changed shipment is a new notification.
     Action.AMEND: (OPEN_STATUSES, None),
+    # After no objection; under a tacit-consent regime also after the reply period without a
+    # reply (services.dispatch checks the period). Once each (services check the dates).
+    Action.DISPATCH: ((Status.NO_OBJECTION, Status.AWAITING_REPLY), None),
+    Action.CONFIRM_ARRIVAL: ((Status.NO_OBJECTION, Status.AWAITING_REPLY), None),
+    # A consignment is suspended while it may still leave or travel; a suspension is lifted
+    # whatever became of the notification meanwhile.
+    Action.SUSPEND: ((*OPEN_STATUSES, Status.NO_OBJECTION), None),
+    Action.LIFT_SUSPENSION: ((*OPEN_STATUSES, *FINAL_DECISIONS, Status.WITHDRAWN), None),
 }
 
 
@@ -156,6 +168,19 @@ class Notification(models.Model):
     next_chase_at = models.DateTimeField(null=True, blank=True)
     chase_step = models.PositiveSmallIntegerField(default=0)
 
+    # The shipment after the reply (issue 14): dispatch recorded by the exporting authority,
+    # arrival confirmed by the importing one; the quantities are on the items.
+    dispatched_on = models.DateField(_("dispatched on"), null=True, blank=True)
+    dispatch_recorded_at = models.DateTimeField(null=True, blank=True)
+    arrived_on = models.DateField(_("arrived on"), null=True, blank=True)
+    arrival_recorded_at = models.DateTimeField(null=True, blank=True)
+    # A database default too: the bulk seeder (demo.scale) COPYs rows without this column.
+    arrival_comment = models.TextField(_("comment on the arrival"), blank=True, db_default="")
+    # The arrival ladder (chasing.arrival): when the sweep must remind the importing
+    # authority of an unconfirmed arrival; cleared by the conditional UPDATE that claims the
+    # reminder (once) and by the confirmation.
+    arrival_check_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         permissions = []
@@ -201,6 +226,18 @@ class Notification(models.Model):
                 fields=["next_chase_at"],
                 name="notif_chase_due",
                 condition=Q(next_chase_at__isnull=False),
+            ),
+            # INCB's reconciliation (timeliness.reconciliation): a period is a range of dispatch dates.
+            models.Index(
+                fields=["dispatched_on"],
+                name="notif_dispatched",
+                condition=Q(dispatched_on__isnull=False),
+            ),
+            # The arrival sweep: dispatched notifications whose arrival reminder has come.
+            models.Index(
+                fields=["arrival_check_at"],
+                name="notif_arrival_due",
+                condition=Q(arrival_check_at__isnull=False),
             ),
         ]
 
@@ -264,6 +301,12 @@ class Item(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=15, decimal_places=3, null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices, blank=True)
     packages = models.CharField(_("packages"), max_length=200, blank=True)
+    shipped_quantity = models.DecimalField(
+        _("quantity shipped"), max_digits=15, decimal_places=3, null=True, blank=True
+    )
+    received_quantity = models.DecimalField(
+        _("quantity received"), max_digits=15, decimal_places=3, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["position"]
@@ -286,6 +329,36 @@ class ResponseKind(models.TextChoices):
     OBJECTION = "objection", _("Objection")
     INFORMATION_REQUESTED = "information_requested", _("Request for information")
     INFORMATION_PROVIDED = "information_provided", _("Information provided")
+
+
+class Suspension(models.Model):
+    """A consignment suspended pending verification by an authority party to the
+    notification (CND resolution 60/5, para. 9): at most one in force; lifted only by the
+    authority that suspended it; kept, lifted or not, as the notification's history."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="suspensions")
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT, related_name="+")
+    country = models.ForeignKey("authorities.Country", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_comment = models.TextField(_("comment on lifting"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            # Two authorities suspending at once: the second INSERT fails, never two in force.
+            models.UniqueConstraint(
+                fields=["notification"], condition=Q(lifted_at__isnull=True), name="one_suspension_in_force"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id} suspended by {self.authority_id}"
 
 
 class Response(models.Model):
@@ -317,6 +390,12 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Draft created")
     EDITED = "edited", _("Draft edited")
     AMENDED = "amended", _("Amended")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ARRIVED = "arrived", _("Arrival confirmed")
+    ARRIVAL_REMINDED = "arrival_reminded", _("Reminder: arrival not confirmed")
+    DISCREPANCY_EXPLAINED = "discrepancy_explained", _("Quantity difference explained")
+    SUSPENDED = "suspended", _("Consignment suspended")
+    SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
     SUBMITTED = "submitted", _("Sent to the importing country")
     ACKNOWLEDGED = "acknowledged", _("Receipt acknowledged")
     REPLIED = "replied", _("Replied")
@@ -379,7 +458,16 @@ class Event(models.Model):
 
 
 class RiskKind(models.TextChoices):
+    # Every flag of the contract ("Risk flags"), declared at once so that the apps that
+    # raise them (chasing, incidents, the risk module, the shipment's arrival) share one list.
     SILENCE = "silence", _("Silence: no reply by the due date")
+    ALR_EXCEEDED = "alr_exceeded", _("Above the importing country's annual legitimate requirement")
+    UNUSUAL_QUANTITY = "unusual_quantity", _("Unusual quantity for this substance and country")
+    NEW_IMPORTER = "new_importer", _("First notification to this importer")
+    PRIOR_OBJECTION = "prior_objection", _("The importer or consignee was objected to before")
+    INCIDENT_PARTY = "incident_party", _("A party is named in an incident")
+    QUANTITY_DISCREPANCY = "quantity_discrepancy", _("Received quantity differs from the dispatched one")
+    ARRIVAL_UNCONFIRMED = "arrival_unconfirmed", _("Arrival not confirmed 30 days after dispatch")
 
 
 class RiskSignal(models.Model):

@@ -8,12 +8,12 @@ Output serializers render a notification for a caller already allowed to see it.
 from dataclasses import replace
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from web.dates import validate_typed_date
 
-from .models import EventKind, Form, ModeOfTransport, ResponseKind, Status, Unit
+from .models import EventKind, Form, ModeOfTransport, ResponseKind, RiskKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData, served_attachment
 
 # --- input ----------------------------------------------------------------------------
@@ -305,9 +305,15 @@ class VisibleEventsSerializer(serializers.ListSerializer):
 
 
 class RiskFlagSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="`silence`: no reply by the due date.")
+    kind = serializers.ChoiceField(
+        choices=RiskKind.choices,
+        help_text='One of the contract\'s flags (docs/api.md, "Risk flags"); `detail` says what raised it, with the '
+        "numbers.",
+    )
     raised_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True, help_text="When a late reply came; null while silent.")
+    resolved_at = serializers.DateTimeField(
+        allow_null=True, help_text="When what raised it was resolved (a late reply, the arrival, an explanation)."
+    )
     detail = serializers.CharField()
 
 
@@ -321,6 +327,89 @@ def _party(prefix):
         }
 
     return get
+
+
+class ShippedItemInputSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, help_text="The item's `position` (1, 2, ...).")
+    quantity = serializers.DecimalField(
+        max_digits=15, decimal_places=3, min_value=0, help_text='In the item\'s unit, e.g. "200.000"; 0 if none.'
+    )
+
+
+class DispatchInputSerializer(serializers.Serializer):
+    dispatched_on = serializers.DateField(validators=[validate_typed_date], help_text="The day the consignment left.")
+    items = ShippedItemInputSerializer(
+        many=True, max_length=100, help_text="The quantity shipped of every item, never above the notified one."
+    )
+
+
+class ArrivalInputSerializer(serializers.Serializer):
+    arrived_on = serializers.DateField(validators=[validate_typed_date], help_text="The day the consignment arrived.")
+    items = ShippedItemInputSerializer(many=True, max_length=100, help_text="The quantity received of every item.")
+    comment = serializers.CharField(max_length=5000, required=False, default="", allow_blank=True)
+
+
+class ExplainDiscrepancyInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, help_text="What explains the difference in quantities.")
+
+
+class ShipmentStageSerializer(serializers.Serializer):
+    """A dispatch or an arrival: its date, when and by whom it was recorded, per item."""
+
+    on = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    items = serializers.ListField(
+        child=inline_serializer(
+            name="ShippedItem", fields={"position": serializers.IntegerField(), "quantity": serializers.CharField()}
+        )
+    )
+
+
+class ArrivalSerializer(ShipmentStageSerializer):
+    comment = serializers.CharField()
+
+
+def _nullable_object(description: str, **extra_properties) -> dict:
+    """An object or null, inline. Written out because drf-spectacular's nullable $ref
+    (allOf + nullable, no type) is not nullable under OpenAPI 3.0.3, and with a type added
+    openapi-python-client no longer sees the null (both found by the schema tests)."""
+    properties = {
+        "on": {"type": "string", "format": "date"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"position": {"type": "integer"}, "quantity": {"type": "string"}},
+                "required": ["position", "quantity"],
+            },
+        },
+        **extra_properties,
+    }
+    return {
+        "type": "object",
+        "nullable": True,
+        "description": description,
+        "properties": properties,
+        "required": list(properties),
+    }
+
+
+class SuspendInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, help_text="Why the consignment is suspended pending verification.")
+
+
+class LiftSuspensionInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, help_text="What the verification found.")
+
+
+class SuspensionSerializer(serializers.Serializer):
+    by_country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2 of the suspending country.")
+    by_authority = serializers.CharField(source="authority.code", help_text="The suspending authority's code.")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+    lifted_at = serializers.DateTimeField(allow_null=True)
+    lift_comment = serializers.CharField(help_text="Why it was lifted; empty while in force.")
 
 
 class AmendmentSerializer(serializers.Serializer):
@@ -403,6 +492,16 @@ class NotificationSerializer(NotificationSummarySerializer):
     )
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     risk_flags = RiskFlagSerializer(many=True, source="risk_signals")
+    dispatch = serializers.SerializerMethodField(
+        help_text="The dispatch the exporting authority recorded (date, quantity shipped per item); null until then."
+    )
+    arrival = serializers.SerializerMethodField(
+        help_text="The arrival the importing authority confirmed (date, quantity received per item); null until then."
+    )
+    suspension = serializers.SerializerMethodField(
+        help_text="The suspension in force (the consignment must not be shipped until it is lifted), or null."
+    )
+    suspensions = SuspensionSerializer(many=True, help_text="Every suspension, lifted or not, oldest first.")
     amendments = serializers.SerializerMethodField(
         help_text="The amendments made since sending, oldest first: when, by which authority, and each changed "
         "field's old and new value."
@@ -430,6 +529,49 @@ class NotificationSerializer(NotificationSummarySerializer):
     def get_shipment(self, obj):
         return ShipmentSerializer(obj).data
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "The suspension in force (the consignment must not be shipped until it is lifted), or null.",
+            "properties": {
+                "by_country": {"type": "string"},
+                "by_authority": {"type": "string"},
+                "reason": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+                "lifted_at": {"type": "string", "format": "date-time", "nullable": True},
+                "lift_comment": {"type": "string"},
+            },
+            "required": ["by_country", "by_authority", "reason", "at", "lifted_at", "lift_comment"],
+        }
+    )
+    def get_suspension(self, obj):
+        current = next((s for s in obj.suspensions.all() if s.lifted_at is None), None)
+        return SuspensionSerializer(current).data if current else None
+
+    @extend_schema_field(_nullable_object("The dispatch: its date, when it was recorded, per item; null until then."))
+    def get_dispatch(self, obj):
+        if obj.dispatched_on is None:
+            return None
+        items = [{"position": i.position, "quantity": f"{i.shipped_quantity:.3f}"} for i in obj.items.all()]
+        return {"on": obj.dispatched_on, "recorded_at": obj.dispatch_recorded_at, "items": items}
+
+    @extend_schema_field(
+        _nullable_object(
+            "The arrival: its date, when it was recorded, per item; null until then.", comment={"type": "string"}
+        )
+    )
+    def get_arrival(self, obj):
+        if obj.arrived_on is None:
+            return None
+        items = [{"position": i.position, "quantity": f"{i.received_quantity:.3f}"} for i in obj.items.all()]
+        return {
+            "on": obj.arrived_on,
+            "recorded_at": obj.arrival_recorded_at,
+            "items": items,
+            "comment": obj.arrival_comment,
+        }
+
     @extend_schema_field(AmendmentSerializer(many=True))
     def get_amendments(self, obj):
         events = [event for event in obj.events.all() if event.kind == EventKind.AMENDED]
@@ -442,7 +584,11 @@ class NotificationSerializer(NotificationSummarySerializer):
         from .access import allowed_actions
 
         request = self.context.get("request")
-        return [str(action) for action in allowed_actions(request.user, obj)] if request else []
+        return (
+            [str(action) for action in allowed_actions(request.user, obj, now=self.context.get("now"))]
+            if request
+            else []
+        )
 
 
 class ShareInputSerializer(serializers.Serializer):
@@ -494,6 +640,7 @@ def prefetch_detail(queryset):
         "risk_signals",
         "responses__authority",
         "events__actor_authority",
+        "suspensions__authority",
     )
 
 

@@ -25,8 +25,8 @@ from authorities.models import Authority, AuthorityKind, Country, Substance
 from messaging.outbox import emit
 from web.dates import for_people, in_range, out_of_range_message
 
-from . import access, timeline
-from .clock import first_chase_at, next_chase_at, reply_deadline
+from . import access, risk, timeline
+from .clock import arrival_reminder_at, first_chase_at, next_chase_at, reply_deadline
 from .models import (
     FINAL_DECISIONS,
     OPEN_STATUSES,
@@ -46,6 +46,7 @@ from .models import (
     RiskKind,
     RiskSignal,
     Status,
+    Suspension,
     TransitCountry,
     Unit,
 )
@@ -553,6 +554,7 @@ def _send(*, actor, notification: Notification, now: datetime, expected_version=
     emit(notification, "notification.received", now=now)
     if notification.transits.exists():
         emit(notification, "notification.transit", now=now, payload={"to": "transit"})
+    risk.evaluate(notification, now=now)
     return notification
 
 
@@ -904,7 +906,367 @@ def amend(
         data={"changes": {key: [_as_json(old), _as_json(new)] for key, (old, new) in changes.items()}},
     )
     emit(notification, "notification.amended", now=now)
+    risk.evaluate(notification, now=now)  # what was changed may raise or resolve a flag
     return notification
+
+
+# --- the shipment after the reply: dispatch and arrival (issue 14) -------------------------------
+
+# A received quantity further than this from the dispatched one is diversion in transit
+# until explained (the contract's quantity_discrepancy).
+DISCREPANCY_TOLERANCE = Decimal("0.01")
+
+
+@dataclass
+class ShippedQuantity:
+    """A quantity per item, by the item's position (1, 2, ...), as the API and page send it."""
+
+    position: int | None
+    quantity: Decimal | None
+
+
+def _quantities_by_item(notification, quantities: list[ShippedQuantity], *, ceiling: str | None):
+    """{item: quantity} for every item of ``notification``, or the field errors keyed by
+    the index in ``quantities`` (``items.0.quantity``) naming the item. ``ceiling``: the
+    item attribute a quantity may not exceed (the notified one, for a dispatch)."""
+    items = {item.position: item for item in notification.items.select_related("substance")}
+    errors, chosen = {}, {}
+    for index, row in enumerate(quantities):
+        key = f"items.{index}"
+        item = items.get(row.position)
+        if item is None:
+            errors[f"{key}.position"] = [_("This notification has no item %(position)s.") % {"position": row.position}]
+            continue
+        if item in chosen:
+            errors[f"{key}.position"] = [_("Item %(position)s is given twice.") % {"position": row.position}]
+            continue
+        if row.quantity is None:
+            errors[f"{key}.quantity"] = [_("Give the quantity of item %(position)s.") % {"position": row.position}]
+            continue
+        if row.quantity < 0:
+            errors[f"{key}.quantity"] = [_("A quantity cannot be negative.")]
+            continue
+        limit = getattr(item, ceiling) if ceiling else None
+        if limit is not None and row.quantity > limit:
+            errors[f"{key}.quantity"] = [
+                _(
+                    "Item %(position)s (%(substance)s): %(quantity)s %(unit)s is more than the %(limit)s %(unit)s "
+                    "notified. Ship at most what was notified; a larger shipment needs a new notification."
+                )
+                % {
+                    "position": item.position,
+                    "substance": item.substance.name if item.substance else "—",
+                    "quantity": f"{row.quantity:.3f}",
+                    "limit": f"{limit:.3f}",
+                    "unit": item.unit,
+                }
+            ]
+            continue
+        chosen[item] = row.quantity
+    missing = [position for position, item in items.items() if item not in chosen and not errors]
+    if missing:
+        errors["items"] = [
+            _("Give a quantity for every item (0 for one not shipped): item %(positions)s is missing.")
+            % {"positions": ", ".join(str(p) for p in missing)}
+        ]
+    return chosen, errors
+
+
+def _check_shipment_date(errors, key, value, *, now, not_before=None, not_before_message=""):
+    if value is None:
+        errors[key] = [_("Give the date.")]
+    elif not in_range(value):
+        errors[key] = [out_of_range_message()]
+    elif value > now.date():
+        errors[key] = [_("The date cannot be in the future.")]
+    elif not_before is not None and value < not_before:
+        errors[key] = [not_before_message]
+
+
+@transaction.atomic
+def dispatch(
+    *,
+    actor,
+    notification: Notification,
+    dispatched_on: date | None,
+    quantities: list[ShippedQuantity],
+    now: datetime,
+    expected_version=None,
+) -> Notification:
+    """The exporting authority records that the consignment left: the date and the
+    quantity shipped of every item, never above the notified one. After no objection, or
+    under tacit consent once the reply period has passed; once. The importing authority is
+    told, and the arrival ladder starts (chasing.arrival)."""
+    _require_may(actor, notification, Action.DISPATCH)
+    in_force = Suspension.objects.filter(notification=notification, lifted_at__isnull=True).first()
+    if in_force is not None:
+        raise Conflict(
+            _("%(authority)s suspended this consignment pending verification: it must not be shipped until lifted.")
+            % {"authority": in_force.authority.name}
+        )
+    if notification.dispatched_on is not None:
+        raise Conflict(
+            _("The dispatch was recorded already, on %(date)s.") % {"date": for_people(notification.dispatched_on)}
+        )
+    if notification.status not in TRANSITIONS[Action.DISPATCH][0] or not access.shipment_allows(
+        notification, Action.DISPATCH, now
+    ):
+        raise Conflict(
+            _(
+                "The dispatch is recorded after the importing country's no objection (or, under tacit consent, once "
+                "the reply period has passed); this notification is “%(status)s”."
+            )
+            % {"status": notification.get_status_display()}
+        )
+    errors = {}
+    sent_on = notification.submitted_at.date() if notification.submitted_at else None
+    _check_shipment_date(
+        errors,
+        "dispatched_on",
+        dispatched_on,
+        now=now,
+        not_before=sent_on,
+        not_before_message=_("The dispatch cannot be before the notification was sent (%(date)s).")
+        % {"date": for_people(sent_on) if sent_on else ""},
+    )
+    chosen, item_errors = _quantities_by_item(notification, quantities, ceiling="quantity")
+    errors.update(item_errors)
+    if errors:
+        raise ValidationError(errors)
+    notification = _transition(
+        notification,
+        Action.DISPATCH,
+        now=now,
+        expected_version=expected_version,
+        where={"dispatched_on__isnull": True},
+        dispatched_on=dispatched_on,
+        dispatch_recorded_at=now,
+        arrival_check_at=arrival_reminder_at(dispatched_on),
+    )
+    for item, quantity in chosen.items():
+        Item.objects.filter(pk=item.pk).update(shipped_quantity=quantity)
+    record_event(
+        notification,
+        EventKind.DISPATCHED,
+        now=now,
+        actor=actor,
+        detail=_("Dispatched on %(date)s: %(items)s.")
+        % {"date": for_people(dispatched_on), "items": _quantities_text(chosen)},
+        data={
+            "dispatched_on": dispatched_on.isoformat(),
+            "items": {str(item.position): f"{quantity:.3f}" for item, quantity in chosen.items()},
+        },
+    )
+    emit(notification, "notification.dispatched", now=now)
+    return notification
+
+
+def _quantities_text(chosen) -> str:
+    return "; ".join(
+        _("item %(position)d %(quantity)s %(unit)s")
+        % {"position": item.position, "quantity": f"{q:.3f}", "unit": item.unit}
+        for item, q in sorted(chosen.items(), key=lambda pair: pair[0].position)
+    )
+
+
+def discrepancies(items) -> list[str]:
+    """What differs by more than 1 % between the dispatched and received quantities, item
+    by item, in words with the numbers (the flag's detail)."""
+    found = []
+    for item in items:
+        shipped, received = item.shipped_quantity, item.received_quantity
+        if shipped is None or received is None or shipped == received:
+            continue
+        if shipped and abs(received - shipped) / shipped <= DISCREPANCY_TOLERANCE:
+            continue
+        change = f"{(received - shipped) / shipped * 100:+.1f} %" if shipped else "+∞"
+        found.append(
+            _(
+                "Item %(position)d (%(substance)s): %(shipped)s %(unit)s dispatched, "
+                "%(received)s %(unit)s received (%(change)s)."
+            )
+            % {
+                "position": item.position,
+                "substance": item.substance.name if item.substance else "—",
+                "shipped": f"{shipped:.3f}",
+                "received": f"{received:.3f}",
+                "unit": item.unit,
+                "change": change,
+            }
+        )
+    return found
+
+
+@transaction.atomic
+def confirm_arrival(
+    *,
+    actor,
+    notification: Notification,
+    arrived_on: date | None,
+    quantities: list[ShippedQuantity],
+    comment: str = "",
+    now: datetime,
+    expected_version=None,
+) -> Notification:
+    """The importing authority confirms the arrival: the date and the quantity received of
+    every item. A difference over 1 % from the dispatched quantity raises
+    ``quantity_discrepancy``; the confirmation resolves ``arrival_unconfirmed``. Once."""
+    _require_may(actor, notification, Action.CONFIRM_ARRIVAL)
+    if notification.status not in TRANSITIONS[Action.CONFIRM_ARRIVAL][0]:
+        raise Conflict(
+            _("No consignment leaves under a notification that is “%(status)s”.")
+            % {"status": notification.get_status_display()}
+        )
+    if notification.dispatched_on is None:
+        # The issue's rule: an arrival before the dispatch is bad input (400), like one dated before it.
+        raise ValidationError(
+            {
+                "arrived_on": _(
+                    "The exporting authority has not recorded the dispatch yet: confirm the arrival after it."
+                )
+            }
+        )
+    if notification.arrived_on is not None:
+        raise Conflict(
+            _("The arrival was confirmed already, on %(date)s.") % {"date": for_people(notification.arrived_on)}
+        )
+    errors = {}
+    _check_shipment_date(
+        errors,
+        "arrived_on",
+        arrived_on,
+        now=now,
+        not_before=notification.dispatched_on,
+        not_before_message=_("The arrival cannot be before the dispatch on %(date)s.")
+        % {"date": for_people(notification.dispatched_on)},
+    )
+    chosen, item_errors = _quantities_by_item(notification, quantities, ceiling=None)
+    errors.update(item_errors)
+    if errors:
+        raise ValidationError(errors)
+    notification = _transition(
+        notification,
+        Action.CONFIRM_ARRIVAL,
+        now=now,
+        expected_version=expected_version,
+        where={"arrived_on__isnull": True, "dispatched_on__isnull": False},
+        arrived_on=arrived_on,
+        arrival_recorded_at=now,
+        arrival_comment=comment.strip(),
+        arrival_check_at=None,
+    )
+    for item, quantity in chosen.items():
+        Item.objects.filter(pk=item.pk).update(received_quantity=quantity)
+    record_event(
+        notification,
+        EventKind.ARRIVED,
+        now=now,
+        actor=actor,
+        detail=_("Arrived on %(date)s: %(items)s.")
+        % {"date": for_people(arrived_on), "items": _quantities_text(chosen)}
+        + (f"\n{comment.strip()}" if comment.strip() else ""),
+        data={
+            "arrived_on": arrived_on.isoformat(),
+            "items": {str(item.position): f"{quantity:.3f}" for item, quantity in chosen.items()},
+        },
+    )
+    RiskSignal.objects.filter(
+        notification=notification, kind=RiskKind.ARRIVAL_UNCONFIRMED, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    found = discrepancies(notification.items.select_related("substance"))
+    if found:
+        RiskSignal.objects.update_or_create(
+            notification=notification,
+            kind=RiskKind.QUANTITY_DISCREPANCY,
+            defaults={"raised_at": now, "resolved_at": None, "detail": " ".join(found)},
+        )
+    emit(notification, "notification.arrived", now=now)
+    return notification
+
+
+@transaction.atomic
+def explain_discrepancy(*, actor, notification: Notification, comment: str, now: datetime) -> Notification:
+    """The importing or exporting authority explains a quantity difference (a spill, a
+    weighing error, a customs sample): the flag is resolved, the explanation kept in the
+    timeline. Without an open discrepancy, a Conflict."""
+    parties = access.parties_of(actor, notification)
+    if not getattr(actor, "can_act", False) or not parties & {access.Party.IMPORTING, access.Party.EXPORTING}:
+        raise PermissionDenied
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what explains the difference.")})
+    resolved = RiskSignal.objects.filter(
+        notification=notification, kind=RiskKind.QUANTITY_DISCREPANCY, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    if not resolved:
+        raise Conflict(_("There is no unexplained quantity difference on this notification."))
+    record_event(notification, EventKind.DISCREPANCY_EXPLAINED, now=now, actor=actor, detail=comment.strip())
+    return notification
+
+
+# --- suspension of a consignment (issue 12; CND resolution 60/5, para. 9) ------------------------
+
+
+@transaction.atomic
+def suspend(*, actor, notification: Notification, reason: str, now: datetime) -> Suspension:
+    """Suspend the consignment pending verification: any authority party to the shipment
+    (exporting, importing, transit), with a reason. Every party and INCB is told at once;
+    the exporter's pages say it must not be shipped; the reply status does not change.
+    One suspension in force at a time (a second is a Conflict, also under a race: the
+    database's partial unique constraint decides)."""
+    _require_may(actor, notification, Action.SUSPEND)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the consignment is suspended.")})
+    current = Suspension.objects.filter(notification=notification, lifted_at__isnull=True).first()
+    if current is not None:
+        raise Conflict(
+            _("%(authority)s suspended this consignment already, on %(date)s.")
+            % {"authority": current.authority.name, "date": for_people(current.at.date())}
+        )
+    notification = _transition(notification, Action.SUSPEND, now=now)
+    try:
+        with transaction.atomic():
+            suspension = Suspension.objects.create(
+                notification=notification,
+                authority=actor.authority,
+                country_id=actor.authority.country_id,
+                reason=reason.strip(),
+                at=now,
+                by=actor,
+            )
+    except IntegrityError as error:
+        raise Conflict(_("Another authority suspended this consignment a moment ago.")) from error
+    record_event(
+        notification,
+        EventKind.SUSPENDED,
+        now=now,
+        actor=actor,
+        detail=reason.strip(),
+        data={"authority": actor.authority.code, "country": actor.authority.country_id},
+    )
+    emit(notification, "notification.suspended", now=now)
+    return suspension
+
+
+@transaction.atomic
+def lift_suspension(*, actor, notification: Notification, comment: str, now: datetime) -> Suspension:
+    """Lift the suspension in force: only the authority that suspended it, with a comment.
+    The suspension stays in the notification's history."""
+    _require_may(actor, notification, Action.LIFT_SUSPENSION)
+    current = Suspension.objects.select_for_update().filter(notification=notification, lifted_at__isnull=True).first()
+    if current is None:
+        raise Conflict(_("No suspension of this consignment is in force."))
+    if current.authority_id != actor.authority_id:
+        raise PermissionDenied(
+            _("Only %(authority)s, which suspended it, lifts the suspension.") % {"authority": current.authority.name}
+        )
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what the verification found.")})
+    _transition(notification, Action.LIFT_SUSPENSION, now=now)
+    Suspension.objects.filter(pk=current.pk).update(lifted_at=now, lifted_by=actor, lift_comment=comment.strip())
+    record_event(notification, EventKind.SUSPENSION_LIFTED, now=now, actor=actor, detail=comment.strip())
+    emit(notification, "notification.suspension_lifted", now=now)
+    current.refresh_from_db()
+    return current
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage, Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import (
     FileResponse,
@@ -41,10 +42,13 @@ from .forms import (
     AnswerForm,
     AttachmentForm,
     FilingForm,
+    LiftSuspensionForm,
     ListFilterForm,
     ReferenceSearchForm,
     ReplyForm,
     ShareForm,
+    ShipmentForm,
+    SuspendForm,
     VersionedForm,
     WithdrawForm,
     overdue_filter,
@@ -55,7 +59,9 @@ from .models import (
     Action,
     Item,
     ResponseKind,
+    RiskKind,
     Status,
+    Suspension,
 )
 from .services import RESPONSE_ACTIONS
 
@@ -128,6 +134,13 @@ def dashboard(request):
                 ),
                 "overdue": _section(marked.filter(overdue).order_by("reply_due", "pk"), now),
                 "recent": _section(marked.order_by("-submitted_at", "-pk"), now),
+                # Suspensions in force (issue 12), oldest first: INCB follows them up.
+                "suspensions": list(
+                    Suspension.objects.filter(lifted_at__isnull=True)
+                    .select_related("notification", "authority", "country")
+                    .order_by("at", "pk")[:DASHBOARD_ROWS]
+                ),
+                "suspensions_count": Suspension.objects.filter(lifted_at__isnull=True).count(),
             },
         )
 
@@ -525,9 +538,18 @@ def print_view(request, reference):
 
 def _detail_page(request, notification, parties=None, **forms):
     user, now = request.user, timezone.now()
-    allowed = access.allowed_actions(user, notification)
+    # Read once: the actions, the banner and the history all look at the suspensions.
+    prefetch_related_objects([notification], "suspensions__authority")
+    allowed = access.allowed_actions(user, notification, now=now)
     parties = access.parties_of(user, notification) if parties is None else parties
     can = {action: True for action in allowed}
+    risk_signals = list(notification.risk_signals.all())
+    # A quantity difference is explained by either side of the shipment (services.explain_discrepancy).
+    can["explain_discrepancy"] = (
+        getattr(user, "can_act", False)
+        and bool(parties & {access.Party.IMPORTING, access.Party.EXPORTING})
+        and any(s.kind == RiskKind.QUANTITY_DISCREPANCY and s.resolved_at is None for s in risk_signals)
+    )
     decisions = _decisions(allowed)
     can["reply"] = bool(decisions)
     initial = {"version": notification.version}
@@ -542,7 +564,9 @@ def _detail_page(request, notification, parties=None, **forms):
         # Only the events this party may see (INCB's follow-ups, the exporter's shares).
         "events": access.visible_events(parties, notification.events.select_related("actor", "actor_authority")),
         "attachments": notification.attachments.all(),
-        "risk_signals": notification.risk_signals.all(),
+        "risk_signals": risk_signals,
+        "suspension": access.suspension_in_force(notification),
+        "past_suspensions": [s for s in notification.suspensions.all() if s.lifted_at is not None],
         "version_form": VersionedForm(initial=initial),
     }
     if can["reply"]:
@@ -898,6 +922,180 @@ def amend(request, notification):
             "item_rows": list(zip(form.item_rows, notification.items.select_related("substance"), strict=True)),
             "errors": error_anchors(form, "amend-form") if form.is_bound else [],
         },
+    )
+
+
+class _DryRun(Exception):
+    """Raised to roll a service call back: the review step checks without storing."""
+
+
+def _check_only(call) -> None:
+    """Run ``call`` (a service) and roll everything back, messages included (the outbox
+    enqueues after commit): its ValidationError or Conflict is what saving would answer."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _shipment_page(request, notification, stage: str):
+    """Record the dispatch (the exporting authority) or confirm the arrival (the importing
+    one): the date and every item's quantity, checked and shown once more before it is
+    recorded, because neither can be changed afterwards."""
+    now = timezone.now()
+    items = list(notification.items.select_related("substance"))
+    form = ShipmentForm(
+        request.POST if request.method == "POST" else None,
+        stage=stage,
+        items=items,
+        initial={"version": notification.version},
+    )
+    review = None
+
+    def record():
+        common = {
+            "actor": request.user,
+            "notification": notification,
+            "quantities": form.quantities(),
+            "now": now,
+            "expected_version": form.expected_version(),
+        }
+        if stage == "dispatch":
+            return services.dispatch(dispatched_on=form.cleaned_data["on"], **common)
+        return services.confirm_arrival(
+            arrived_on=form.cleaned_data["on"], comment=form.cleaned_data.get("comment", ""), **common
+        )
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "confirm" in request.POST:
+                record()
+                if stage == "dispatch":
+                    text = _("The dispatch is recorded, and %(authority)s is told. It confirms the arrival next.") % {
+                        "authority": notification.importing_authority.name
+                    }
+                else:
+                    text = _("The arrival is confirmed, and %(authority)s is told.") % {
+                        "authority": notification.exporting_authority.name
+                    }
+                messages.success(request, text)
+                return redirect(reverse("notifications:detail", args=[notification.reference]) + "#shipment-stage")
+            _check_only(record)
+            review = {
+                "on": form.cleaned_data["on"],
+                "rows": [
+                    (
+                        item,
+                        form.cleaned_data[field.name],
+                        stage == "arrival" and _differs(item, form.cleaned_data[field.name]),
+                    )
+                    for item, field in form.item_rows
+                ],
+            }
+        except ValidationError as error:
+            form.add_service_error(error)
+    return render(
+        request,
+        "notifications/shipment_stage.html",
+        {
+            "notification": notification,
+            "n": notification,
+            "form": form,
+            "stage": stage,
+            "review": review,
+            "errors": error_anchors(form, "shipment-form") if form.is_bound else [],
+        },
+    )
+
+
+def _differs(item, received) -> bool:
+    """Whether confirming ``received`` would raise quantity_discrepancy (the review warns)."""
+    shipped = item.shipped_quantity
+    if shipped is None or received is None:
+        return False
+    return abs(received - shipped) > shipped * services.DISCREPANCY_TOLERANCE if shipped else received > 0
+
+
+@notification_action(Action.DISPATCH, methods=("GET", "POST"))
+def record_dispatch(request, notification):
+    return _shipment_page(request, notification, "dispatch")
+
+
+@notification_action(Action.CONFIRM_ARRIVAL, methods=("GET", "POST"))
+def confirm_arrival(request, notification):
+    return _shipment_page(request, notification, "arrival")
+
+
+@login_required
+@require_http_methods(["POST"])
+def explain_discrepancy(request, reference):
+    notification = access.get_notification_for(request.user, reference)
+    comment = request.POST.get("comment", "")
+    try:
+        services.explain_discrepancy(actor=request.user, notification=notification, comment=comment, now=timezone.now())
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except services.Conflict as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The explanation is recorded and the quantity difference is resolved."))
+    return redirect(reverse("notifications:detail", args=[notification.reference]) + "#shipment-stage")
+
+
+@notification_action(Action.SUSPEND, methods=("GET", "POST"))
+def suspend(request, notification):
+    """Suspend the consignment pending verification, after a confirmation page that says
+    who will be told and what it means."""
+    form = SuspendForm(request.POST or None, initial={"version": notification.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.suspend(
+                actor=request.user, notification=notification, reason=form.cleaned_data["reason"], now=timezone.now()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The consignment of %(ref)s is suspended. Every party and INCB is told at once; only your "
+                    "authority can lift the suspension."
+                )
+                % {"ref": notification.reference},
+            )
+            return redirect(notification)
+    return _confirm_page(
+        request,
+        notification,
+        "notifications/confirm_suspend.html",
+        form=form,
+        errors=error_anchors(form, "suspend-form") if form.is_bound else [],
+    )
+
+
+@notification_action(Action.LIFT_SUSPENSION, methods=("GET", "POST"))
+def lift_suspension(request, notification):
+    form = LiftSuspensionForm(request.POST or None, initial={"version": notification.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lift_suspension(
+                actor=request.user, notification=notification, comment=form.cleaned_data["comment"], now=timezone.now()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The suspension is lifted, and every party and INCB is told."))
+            return redirect(notification)
+    return _confirm_page(
+        request,
+        notification,
+        "notifications/confirm_lift_suspension.html",
+        form=form,
+        suspension=access.suspension_in_force(notification),
+        errors=error_anchors(form, "lift-form") if form.is_bound else [],
     )
 
 

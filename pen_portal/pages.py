@@ -57,7 +57,39 @@ RISK_MEANINGS = {
         "as answered late in the timeliness figures. A flag never blocks a shipment: it is shown where "
         "people decide."
     ),
+    RiskKind.ALR_EXCEEDED: _(
+        "The notification takes the year's notified total for the importing country above its annual legitimate "
+        "requirement (estimate) for the substance, or the country has no estimate for a substance that needs one. "
+        "The detail gives the numbers."
+    ),
+    RiskKind.UNUSUAL_QUANTITY: _(
+        "The quantity is far above what this country has received of this substance in recent years; the detail "
+        "says by which measure."
+    ),
+    RiskKind.NEW_IMPORTER: _("The first notification to this importer for this country in three years."),
+    RiskKind.PRIOR_OBJECTION: _(
+        "The importer or consignee was objected to before; the detail names the notification and the date."
+    ),
+    RiskKind.INCIDENT_PARTY: _(
+        "A party of the notification is named in an incident (a seizure, a stopped shipment, a diversion attempt) "
+        "that its parties can see; the detail gives the incident's reference."
+    ),
+    RiskKind.QUANTITY_DISCREPANCY: _(
+        "What the importing authority confirmed as received differs by more than 1 % from what was dispatched. "
+        "It stays open until the importing or exporting authority explains the difference."
+    ),
+    RiskKind.ARRIVAL_UNCONFIRMED: _(
+        "No arrival was confirmed 30 days after the dispatch; the importing authority is reminded once. Resolved "
+        "when the arrival is confirmed."
+    ),
 }
+# The flags the portal raises today; the others are the estimates' and history's (issue 13).
+RAISED_FLAGS = (
+    RiskKind.SILENCE,
+    RiskKind.INCIDENT_PARTY,
+    RiskKind.QUANTITY_DISCREPANCY,
+    RiskKind.ARRIVAL_UNCONFIRMED,
+)
 
 # The chase ladder's steps (notifications.clock), by name.
 CHASE_STEP_MEANINGS = {
@@ -132,7 +164,7 @@ def help_page(request, role):
         "role": role,
         "role_label": HELP_ROLES[role],
         "statuses": [(status, STATUS_MEANINGS[status]) for status in Status],
-        "risk_flags": [(kind, RISK_MEANINGS[kind]) for kind in RiskKind],
+        "risk_flags": [(kind, RISK_MEANINGS[kind]) for kind in RAISED_FLAGS],
         "chase_steps": [(number, CHASE_STEP_MEANINGS[name], _offset(offset)) for number, name, offset in ladder()],
         "regimes": [(regime, REGIME_MEANINGS[regime]) for regime in ReplyRegime],
         "other_pages": [(key, label) for key, label in HELP_ROLES.items() if key != role],

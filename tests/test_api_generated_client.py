@@ -324,3 +324,69 @@ def test_a_generated_client_does_what_an_officer_does(generated, live_server, ca
     assert other.status_code == 201
     assert delete.sync_detailed(other.parsed.reference, client=exporter).status_code == 204
     assert retrieve.sync_detailed(other.parsed.reference, client=exporter).status_code == 404
+
+
+def test_a_generated_client_follows_the_shipment_through_the_live_server(generated, live_server, cast):
+    """Issue 14's and 12's new operations through the live server and the generated code:
+    amend (If-Match), suspend and lift, dispatch, confirm an arrival short, and read the
+    flags, the amendments, the dispatch and the arrival back as models."""
+    pen, url = generated, live_server.url
+    models = _module("models")
+    notifications = "api.notifications."
+    create = _module(notifications + "v1_notifications_create")
+    retrieve = _module(notifications + "v1_notifications_retrieve")
+    patch = _module(notifications + "v1_notifications_partial_update")
+    respond = _module(notifications + "v1_notifications_respond_create")
+    suspend = _module(notifications + "v1_notifications_suspend_create")
+    lift = _module(notifications + "v1_notifications_lift_suspension_create")
+    dispatch = _module(notifications + "v1_notifications_dispatch_create")
+    arrive = _module(notifications + "v1_notifications_confirm_arrival_create")
+    exporter = _token(pen, url, cast.exporter)
+    importer = _token(pen, url, cast.importer)
+    transit = _token(pen, url, cast.transit)
+
+    filed = create.sync_detailed(client=exporter, body=_body(models, "GEN-SHIP"))
+    reference = filed.parsed.reference
+    assert filed.parsed.dispatch is None and filed.parsed.arrival is None and filed.parsed.suspension is None
+
+    change = models.PatchedDraftPatchInputRequest(shipment=models.ShipmentPatchRequest(point_of_entry="Takoradi"))
+    assert patch.sync_detailed(reference, client=exporter, body=change).status_code == 428
+    amended = patch.sync_detailed(reference, client=exporter, body=change, if_match=filed.headers["ETag"])
+    assert amended.status_code == 200, amended.content
+    [amendment] = amended.parsed.amendments
+    assert amendment.changes["shipment.point_of_entry"] == ["Tema", "Takoradi"]
+
+    suspended = suspend.sync_detailed(
+        reference, client=transit, body=models.SuspendInputRequest(reason="Verify the consignee.")
+    )
+    assert suspended.status_code == 200, suspended.content
+    assert suspended.parsed.suspension.by_country == "NL"
+    assert (
+        respond.sync_detailed(
+            reference, client=importer, body=models.RespondInputRequest(decision=models.DecisionEnum.NO_OBJECTION)
+        ).parsed.status
+        == models.StatusEnum.NO_OBJECTION
+    )
+    today = timezone.now().date()
+    shipment = models.DispatchInputRequest(
+        dispatched_on=today, items=[models.ShippedItemInputRequest(position=1, quantity="250")]
+    )
+    refused = dispatch.sync_detailed(reference, client=exporter, body=shipment)
+    assert refused.status_code == 409 and "must not be shipped" in refused.parsed.detail
+    lifted = lift.sync_detailed(reference, client=transit, body=models.LiftSuspensionInputRequest(comment="Verified."))
+    assert lifted.parsed.suspension is None and len(lifted.parsed.suspensions) == 1
+
+    dispatched = dispatch.sync_detailed(reference, client=exporter, body=shipment)
+    assert dispatched.status_code == 200, dispatched.content
+    assert dispatched.parsed.dispatch.items[0].quantity == "250.000"
+    arrived = arrive.sync_detailed(
+        reference,
+        client=importer,
+        body=models.ArrivalInputRequest(
+            arrived_on=today, items=[models.ShippedItemInputRequest(position=1, quantity="220")]
+        ),
+    )
+    assert arrived.status_code == 200, arrived.content
+    assert [flag.kind for flag in arrived.parsed.risk_flags] == [models.RiskFlagKindEnum.QUANTITY_DISCREPANCY]
+    again = retrieve.sync_detailed(reference, client=exporter)
+    assert again.parsed.arrival.items[0].quantity == "220.000"

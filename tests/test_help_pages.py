@@ -49,8 +49,10 @@ def test_each_role_has_its_help_with_its_tasks_statuses_flags_and_contacts(offic
     page = " ".join(text(response).split())
     for status in Status:
         assert str(status.label) in page and " ".join(str(pages.STATUS_MEANINGS[status]).split()) in page
-    for kind in RiskKind:
+    for kind in pages.RAISED_FLAGS:
         assert str(kind.label) in page and " ".join(str(pages.RISK_MEANINGS[kind]).split()) in page
+    for kind in set(RiskKind) - set(pages.RAISED_FLAGS):
+        assert str(kind.label) not in page  # not raised yet: not promised
     assert "Whom to contact" in headings(response)
     assert "exp_admin@example.org" in page  # the officer's own administrator
     assert "imp_admin@example.org" not in page  # not another authority's

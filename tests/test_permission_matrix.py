@@ -22,9 +22,10 @@ from tests.conftest import make_user
 from tests.factories import file
 from tests.routes import page_without_csrf
 
-STATES = ["draft", "awaiting_reply", "information_requested", "no_objection", "withdrawn"]
+STATES = ["draft", "awaiting_reply", "information_requested", "no_objection", "dispatched", "suspended", "withdrawn"]
 FINAL = {"no_objection"}
-OPEN = {"awaiting_reply", "information_requested"}
+# "suspended": awaiting its reply, with a suspension in force (by the transit authority).
+OPEN = {"awaiting_reply", "information_requested", "suspended"}
 
 # principal -> (authority side, may act (officer), kind). "importing" is the authority the
 # notification is addressed to (the importing country's focal point when it was sent);
@@ -49,10 +50,15 @@ PRINCIPALS = {
     "incb_client": ("incb", False, "client"),
 }
 
+SHIPMENT_SIDES = {"exporting", "importing", "transit"}
+
 # action -> (the side that may take it, the states it may be taken in)
 ACTIONS = {
     "submit": ("exporting", {"draft"}),
-    "acknowledge": ("importing", {"awaiting_reply", "information_requested", "no_objection"}),
+    "acknowledge": (
+        "importing",
+        {"awaiting_reply", "information_requested", "no_objection", "dispatched", "suspended"},
+    ),
     "respond": ("importing", OPEN),
     "provide_information": ("exporting", {"information_requested"}),
     "withdraw": ("exporting", OPEN),
@@ -62,6 +68,13 @@ ACTIONS = {
     "add_share": ("exporting", set(STATES) - {"draft"}),  # a draft is nobody else's yet
     "revoke_share": ("exporting", set(STATES) - {"draft"}),
     "upload_attachment": ("exporting", set(STATES) - {"withdrawn"}),
+    # The shipment after the reply (issue 14): "dispatched" is no objection with the dispatch recorded.
+    "record_dispatch": ("exporting", {"no_objection"}),
+    "confirm_arrival": ("importing", {"dispatched"}),
+    "explain_discrepancy": ({"exporting", "importing"}, set()),  # no difference to explain in these states
+    # Suspension (issue 12): any party to the shipment; lifted by the suspending authority only.
+    "suspend": (SHIPMENT_SIDES, {"awaiting_reply", "information_requested", "no_objection", "dispatched"}),
+    "lift_suspension": ({"transit"}, {"suspended"}),
 }
 # read -> the sides that may read it among those that see the notification (None: all).
 READS = {
@@ -89,6 +102,11 @@ SCOPE_NEEDED = {
     "upload_attachment": "notifications:write",
     "acknowledge": "notifications:respond",
     "respond": "notifications:respond",
+    "suspend": "notifications:write",
+    "lift_suspension": "notifications:write",
+    "record_dispatch": "notifications:write",
+    "confirm_arrival": "notifications:respond",
+    "explain_discrepancy": "notifications:write",
 }
 
 
@@ -123,14 +141,25 @@ def allowed(principal, endpoint, state) -> str:
     action_side, states = ACTIONS[endpoint]
     # Only the authority the notification is addressed to acts for the importing country:
     # "importing_country" is not "importing", so its officers and clients read, never act.
-    if side != action_side or not can_act:
+    if endpoint == "lift_suspension" and state != "suspended" and side in SHIPMENT_SIDES and can_act:
+        return "conflict"  # a party, but no suspension in force to lift
+    if side not in ({action_side} if isinstance(action_side, str) else action_side) or not can_act:
         return "denied"
     if endpoint == "revoke_share" and state == "draft":
         return "absent"  # a draft is shared with nobody: no such share
+    if endpoint == "confirm_arrival" and state in {"awaiting_reply", "no_objection", "suspended"}:
+        return "bad_request"  # an arrival before the dispatch is bad input (issue 14)
     return "ok" if state in states else "conflict"
 
 
-API_STATUS = {"unauthenticated": {401}, "hidden": {404}, "absent": {404}, "denied": {403}, "conflict": {409}}
+API_STATUS = {
+    "unauthenticated": {401},
+    "hidden": {404},
+    "absent": {404},
+    "denied": {403},
+    "conflict": {409},
+    "bad_request": {400},
+}
 OK_STATUS = {"destroy": 204, "revoke_share": 204, "add_share": 201, "upload_attachment": 201}
 
 # endpoint -> (method, path after the notification's URL, body); {token} is its attachment,
@@ -150,6 +179,15 @@ API_CALLS = {
     "attachments": ("get", "attachments/", None),
     "upload_attachment": ("post", "attachments/", "file"),
     "attachment": ("get", "attachments/{token}/", None),
+    "record_dispatch": ("post", "dispatch/", {"dispatched_on": "today", "items": [{"position": 1, "quantity": "250"}]}),
+    "confirm_arrival": (
+        "post",
+        "confirm_arrival/",
+        {"arrived_on": "today", "items": [{"position": 1, "quantity": "250"}]},
+    ),
+    "explain_discrepancy": ("post", "explain_discrepancy/", {"comment": "A customs sample."}),
+    "suspend": ("post", "suspend/", {"reason": "The consignee's address is a residential flat."}),
+    "lift_suspension": ("post", "lift_suspension/", {"comment": "The consignee's licence was confirmed."}),
 }
 
 
@@ -162,6 +200,9 @@ def call_api(client, cast, n, endpoint, headers):
         return client.post(url, {"file": upload}, headers=headers)
     if body is not None and body.get("authority") == "outsider":
         body = {"authority": cast.outsider.code}
+    if body is not None:
+        today = timezone.now().date().isoformat()
+        body = {key: today if value == "today" else value for key, value in body.items()}
     if body is None:
         return getattr(client, method)(url, headers=headers)
     # If-Match: * (any version) where a change requires one: the matrix is about who, not when.
@@ -180,13 +221,24 @@ def in_state(cast, state):
         )
     elif state == "no_objection":
         services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=now)
+    elif state == "dispatched":
+        services.respond(actor=cast.importer_officer, notification=n, decision="no_objection", now=now)
+        services.dispatch(
+            actor=cast.exporter_officer,
+            notification=n,
+            dispatched_on=now.date(),
+            quantities=[services.ShippedQuantity(1, n.items.get().quantity)],
+            now=now,
+        )
+    elif state == "suspended":
+        services.suspend(actor=cast.transit_officer, notification=n, reason="Verify the consignee.", now=now)
     elif state == "withdrawn":
         services.withdraw(actor=cast.exporter_officer, notification=n, reason="x", now=now)
     if state != "draft":
         # Shared with one authority (the "shared" principal's); drafts cannot be shared.
         services.share(actor=cast.exporter_officer, notification=n, authority=cast.shared, now=now)
     n.refresh_from_db()
-    assert n.status == state
+    assert n.status == {"dispatched": "no_objection", "suspended": "awaiting_reply"}.get(state, state)
     return n
 
 
@@ -279,6 +331,11 @@ PAGE_CALLS = {
     "detail": ("get", "detail", {}),
     "edit": ("get", "submit", {}),  # editing a draft: the exporting officer's, drafts only
     "amend": ("get", "update", {}),  # amending: the exporting officer's, while awaiting the reply
+    "dispatch": ("get", "record_dispatch", {}),
+    "confirm_arrival": ("get", "confirm_arrival", {}),
+    "explain_discrepancy": ("post", "explain_discrepancy", {"comment": "A customs sample."}),
+    "suspend": ("get", "suspend", {}),
+    "lift_suspension": ("get", "lift_suspension", {}),
     "send": ("get", "submit", {}),
     "delete": ("get", "submit", {}),
     "acknowledge": ("post", "acknowledge", {}),
@@ -311,6 +368,8 @@ def page_expectation(principal, rule_endpoint, state, route):
         return "conflict"
     if route == "amend" and expected == "ok" and state == "draft":
         return "conflict"  # a draft is edited, not amended
+    if expected == "bad_request":
+        return "conflict"  # a page says why with a message, on the notification's page
     return expected
 
 

@@ -401,7 +401,14 @@ def test_the_exporting_filter_and_the_country_overlay(history, client, cast):
 def test_national_officers_get_404_on_the_incb_pages(history, client, cast):
     for user in (cast.exporter_officer, cast.importer_admin, cast.outsider_officer):
         client.force_login(user)
-        for path in ("/timeliness/", "/timeliness/countries/GH/", "/timeliness/export.csv", "/timeliness/export.xlsx"):
+        for path in (
+            "/timeliness/",
+            "/timeliness/countries/GH/",
+            "/timeliness/export.csv",
+            "/timeliness/export.xlsx",
+            "/timeliness/reconciliation/",
+            "/timeliness/reconciliation/export.csv",
+        ):
             assert client.get(path).status_code == 404, (user, path)
     client.logout()
     assert client.get("/timeliness/").status_code == 302  # to the login page

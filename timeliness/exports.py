@@ -3,7 +3,11 @@
 Both state the period, the exporting-country filter and when they were generated, above
 the table; the XLSX adds a second sheet with the definitions. Rates are fractions between
 0 and 1 (formatted as percentages in the XLSX), empty when nothing was due; days are
-decimals, empty when nothing was answered."""
+decimals, empty when nothing was answered.
+
+The reconciliation of shipments (``reconciliation_csv``) is a CSV of its own: the period
+(by dispatch date), the filters and the time of generation above the page's table.
+Quantities are decimals with a point, in kg or l as the row's unit says."""
 
 import csv
 import io
@@ -14,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from web.exports import spreadsheet_safe
 
+from . import reconciliation
 from .stats import COLUMNS, DEFINITIONS, CountryFigures
 
 
@@ -118,4 +123,56 @@ def to_xlsx(rows: list[CountryFigures], context: ExportContext) -> bytes:
 
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the reconciliation of shipments (issue 14) --------------------------------------------
+
+
+@dataclass
+class ReconciliationContext:
+    period_from: date
+    period_to: date
+    period_label: str
+    generated_at: datetime
+    importing_country: str = ""
+    substance: str = ""
+    exporting_country: str = ""
+
+    def preamble(self) -> list[tuple[str, str]]:
+        return [
+            (
+                _("Report"),
+                _("PEN Portal: notified, shipped and received quantities, by importing country and substance"),
+            ),
+            (_("Period"), self.period_label),
+            (_("Dispatched from"), self.period_from.isoformat()),
+            (_("Dispatched to"), self.period_to.isoformat()),
+            (_("Importing country"), self.importing_country or _("All importing countries")),
+            (_("Substance"), self.substance or _("All substances")),
+            (_("Exporting country"), self.exporting_country or _("All exporting countries")),
+            (_("Generated at"), self.generated_at.isoformat(timespec="seconds")),
+        ]
+
+
+def reconciliation_cell(row, attribute: str, kind: str) -> str:
+    """A cell as the page and the CSV write it (quantities to three decimals or more)."""
+    value = getattr(row, attribute)
+    if kind == "quantity":
+        return reconciliation.quantity_text(value)
+    return str(value)
+
+
+def reconciliation_csv(rows: list[reconciliation.Row], context: ReconciliationContext) -> str:
+    """Header rows (label, value), an empty row, then the table with a heading row: the
+    page's rows, in the page's order, each cell as the page shows it."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for label, value in context.preamble():
+        writer.writerow([_safe(str(label)), _safe(str(value))])
+    writer.writerow([])
+    writer.writerow([str(label) for _attribute, label, _kind in reconciliation.COLUMNS])
+    for row in rows:
+        writer.writerow([_safe(reconciliation_cell(row, a, kind)) for a, _label, kind in reconciliation.COLUMNS])
     return buffer.getvalue()

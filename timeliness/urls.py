@@ -8,6 +8,8 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("export.csv", views.export_csv, name="export_csv"),
     path("export.xlsx", views.export_xlsx, name="export_xlsx"),
+    path("reconciliation/", views.reconciliation_page, name="reconciliation"),
+    path("reconciliation/export.csv", views.reconciliation_csv, name="reconciliation_csv"),
     path("countries/<str:code>/", views.country, name="country"),
 ]
 

@@ -1,5 +1,7 @@
 """The timeliness pages: INCB's review of every importing country's record, a country's
-drill-down and the exports; and an authority's page of its own record.
+drill-down and the exports, and the reconciliation of shipments (notified, shipped and
+received quantities, timeliness.reconciliation) with its CSV; and an authority's page of
+its own record.
 
 The figures come from timeliness.stats (a few grouped aggregate queries, whatever the
 number of countries or notifications); the views read the request, sort at most one row
@@ -20,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from authorities.models import Authority, AuthorityKind, Country
+from authorities.models import Authority, AuthorityKind, Country, Substance
 from chasing.models import FollowUp
 from notifications import access
+from notifications.models import RiskKind
 from web.dates import for_people, in_range, out_of_range_message
 
-from . import charts, exports, stats
+from . import charts, exports, reconciliation, stats
 
 # column key -> (heading, short heading for the table, the direction of a first click).
 # The short headings may break at their soft hyphens (U+00AD), so that fourteen columns
@@ -551,6 +554,9 @@ def country(request, code):
             "presets": period_presets(selection, base, today),
             "base_url": base,
             "review_url": reverse("timeliness:review") + selection.period_query(),
+            # The same period, by dispatch date there.
+            "reconciliation_url": reverse("timeliness:reconciliation")
+            + selection.query(exporting=None, sort=None, dir=None, country=None, importing=country.code),
             "today": today,
         },
     )
@@ -675,3 +681,177 @@ def country_signal(request, code):
             "html": render_to_string("timeliness/_country_signal.html", {"signal": signal}, request=request),
         }
     )
+
+
+# --- INCB: the reconciliation of shipments (issue 14) -------------------------------------
+
+
+@dataclass
+class ReconciliationSelection(Selection):
+    """The review's period selection (by dispatch date here) and exporting-country filter,
+    with the importing country and the substance."""
+
+    importing: str = ""
+    substance: str = ""
+
+    def params(self, **overrides) -> dict:
+        own = {"importing": self.importing, "substance": self.substance}
+        for key in own:
+            if key in overrides:
+                own[key] = overrides.pop(key)
+        values = super().params(**overrides)
+        values.update({key: value for key, value in own.items() if value not in (None, "")})
+        return values
+
+    @property
+    def label(self) -> str:
+        return dispatch_period_label(self.period)
+
+    def filters(self) -> dict:
+        """The keyword arguments of timeliness.reconciliation's queries."""
+        return {
+            "period_from": self.period.start,
+            "period_to": self.period.end,
+            "importing_country": self.importing or None,
+            "exporting_country": self.exporting or None,
+            "substance": self.substance or None,
+        }
+
+
+def dispatch_period_label(period: stats.Period) -> str:
+    start, end = for_people(period.start), for_people(period.end)
+    if period.year is not None:
+        return _("Calendar year %(year)d (dispatched 1 January to 31 December)") % {"year": period.year}
+    if period.is_last_12_months:
+        return _("The last 12 months (dispatched %(start)s to %(end)s)") % {"start": start, "end": end}
+    return _("Dispatched %(start)s to %(end)s") % {"start": start, "end": end}
+
+
+def _substance_code(value: str) -> str:
+    value = (value or "").strip().lower()
+    return value if value and len(value) <= 80 and all(c.isalnum() or c in "-_" for c in value) else ""
+
+
+def read_reconciliation(request, today: date):
+    """The selection, the filters' choices, and the filters that name nothing said and
+    dropped (never applied as an empty or wrong filter)."""
+    base = read_selection(request.GET, today)
+    selection = ReconciliationSelection(
+        period=base.period,
+        exporting=base.exporting,
+        errors=base.errors,
+        custom=base.custom,
+        importing=_country_code(request.GET.get("importing", "")),
+        substance=_substance_code(request.GET.get("substance", "")),
+    )
+    countries = list(_exporting_choices())
+    substances = list(Substance.objects.order_by("name").values_list("code", "name"))
+    codes = {country.code for country in countries}
+    _refuse_unknown_countries(request.GET, selection, countries)
+    given = request.GET.get("importing", "").strip()
+    if given and selection.importing not in codes:
+        selection.errors.append(
+            _("There is no importing country “%(value)s”: choose one from the list. Showing every importing country.")
+            % {"value": given[:40]}
+        )
+        selection.importing = ""
+    given = request.GET.get("substance", "").strip()
+    if given and selection.substance not in {code for code, _name in substances}:
+        selection.errors.append(
+            _("There is no substance “%(value)s”: choose one from the list. Showing every substance.")
+            % {"value": given[:40]}
+        )
+        selection.substance = ""
+    return selection, countries, substances
+
+
+@login_required
+@require_GET
+def reconciliation_page(request):
+    _incb_only(request.user)  # every country's shipments: INCB's, and 404 as its other pages
+    today = _today()
+    selection, countries, substances = read_reconciliation(request, today)
+    filters = selection.filters()
+    rows = reconciliation.figures(**filters)
+    counts = reconciliation.open_case_counts(**filters)
+    cases = reconciliation.open_cases(**filters)
+    shown = reconciliation.OPEN_CASES_SHOWN
+    base = reverse("timeliness:reconciliation")
+    by_code = {country.code: country for country in countries}
+    return render(
+        request,
+        "timeliness/reconciliation.html",
+        {
+            "selection": selection,
+            "rows": [{"row": row, "cells": reconciliation_cells(row)} for row in rows],
+            "figures": rows,
+            "headings": [(label, kind) for _a, label, kind in RECONCILIATION_SHOWN],
+            "open_discrepancies": counts[RiskKind.QUANTITY_DISCREPANCY],
+            "arrivals_unconfirmed": counts[RiskKind.ARRIVAL_UNCONFIRMED],
+            "cases": cases[:shown],
+            "more_cases": len(cases) > shown,
+            "cases_shown": shown,
+            "exporting_choices": countries,
+            "importing_choices": countries,
+            "substance_choices": substances,
+            "importing_country": by_code.get(selection.importing),
+            "exporting_country": by_code.get(selection.exporting),
+            "substance_name": dict(substances).get(selection.substance, ""),
+            "presets": period_presets(selection, base, today),
+            "export_query": selection.query(),
+            "definitions": reconciliation.DEFINITIONS,
+            "base_url": base,
+            "review_url": reverse("timeliness:review") + selection.period_query(),
+            "today": today,
+        },
+    )
+
+
+# The page shows the names (the codes are the CSV's, for machines).
+RECONCILIATION_SHOWN = [column for column in reconciliation.COLUMNS if column[0] not in ("country", "substance")]
+
+
+def reconciliation_cells(row: reconciliation.Row) -> list[Cell]:
+    """The page's cells of a row, as the CSV writes them; the tone repeats what the numbers
+    say (an open discrepancy, an arrival unconfirmed), never replaces it."""
+    tones = {
+        "difference": "bad" if row.open_discrepancies else "",
+        "open_discrepancies": "bad" if row.open_discrepancies else "",
+        "arrival_unconfirmed": "fair" if row.arrival_unconfirmed else "",
+    }
+    return [
+        Cell(key=attribute, text=exports.reconciliation_cell(row, attribute, kind), tone=tones.get(attribute, ""))
+        for attribute, _label, kind in RECONCILIATION_SHOWN
+    ]
+
+
+@login_required
+@require_GET
+def reconciliation_csv(request):
+    _incb_only(request.user)  # every country's shipments: INCB's, and 404 as its other pages
+    selection, countries, substances = read_reconciliation(request, _today())
+    rows = reconciliation.figures(**selection.filters())
+    names = {country.code: country.name for country in countries}
+
+    def named(code, name):
+        return f"{name} ({code})" if code else ""
+
+    context = exports.ReconciliationContext(
+        period_from=selection.period.start,
+        period_to=selection.period.end,
+        period_label=selection.label,
+        generated_at=timezone.now(),
+        importing_country=named(selection.importing, names.get(selection.importing, "")),
+        substance=named(selection.substance, dict(substances).get(selection.substance, "")),
+        exporting_country=named(selection.exporting, names.get(selection.exporting, "")),
+    )
+    parts = [
+        f"from-{selection.exporting}" if selection.exporting else "",
+        f"to-{selection.importing}" if selection.importing else "",
+        selection.substance,
+    ]
+    suffix = "".join(f"-{part}" for part in parts if part)
+    filename = f"reconciliation-{selection.period.start.isoformat()}-to-{selection.period.end.isoformat()}{suffix}.csv"
+    response = HttpResponse(exports.reconciliation_csv(rows, context), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
