@@ -18,7 +18,7 @@ from oauth2_provider.views import TokenView
 
 from .models import ApiClient
 
-INCB_SCOPES = ("notifications:read", "statistics:read")
+INCB_SCOPES = ("notifications:read", "statistics:read", "incidents:read")
 
 
 def scopes_authority_may_hold(authority) -> list[str]:

@@ -1,7 +1,8 @@
 """Messages owed to the outside world: the outbox (one row per message, written in the
 transaction of the change that caused it), webhook endpoints and their deliveries.
 The outbox points at the notification by name (a string foreign key): this app sits
-below the notification and never imports it."""
+below the notification and never imports it. A message about an incident has no
+notification and names its subject in its payload (the incidents app sits above)."""
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +15,12 @@ class OutboxMessage(models.Model):
     transaction as the change that caused it. A task sends it after commit; the periodic
     relay re-enqueues rows whose enqueue was lost (a crash between commit and enqueue)."""
 
-    notification = models.ForeignKey("notifications.Notification", on_delete=models.CASCADE, related_name="outbox")
+    # The subject: a notification, or none for a message about another subject (an
+    # incident, issue 11), which names itself in the payload: "reference", "path" (its
+    # page), "api_path" and "authorities" (the ids of the authorities told).
+    notification = models.ForeignKey(
+        "notifications.Notification", on_delete=models.CASCADE, related_name="outbox", null=True, blank=True
+    )
     topic = models.CharField(max_length=50)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
@@ -35,7 +41,17 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.topic} {self.notification_id}"
+        return f"{self.topic} {self.notification_id or self.payload.get('reference', '')}"
+
+    @property
+    def subject_reference(self) -> str:
+        """The reference of what the message is about (a notification, or an incident)."""
+        return self.notification.reference if self.notification_id else self.payload.get("reference", "")
+
+    @property
+    def subject_path(self) -> str:
+        """The page of what the message is about."""
+        return self.notification.get_absolute_url() if self.notification_id else self.payload.get("path", "")
 
 
 class WebhookEvent(models.TextChoices):
@@ -46,6 +62,11 @@ class WebhookEvent(models.TextChoices):
     OVERDUE = "notification.overdue", _("A reply is overdue")
     WITHDRAWN = "notification.withdrawn", _("The exporting authority withdrew a notification")
     AMENDED = "notification.amended", _("The exporting authority amended a notification")
+    INCIDENT_REPORTED = "incident.reported", _("An incident concerning your country was reported")
+    DISPATCHED = "notification.dispatched", _("The exporting authority recorded the dispatch")
+    ARRIVED = "notification.arrived", _("The importing authority confirmed the arrival")
+    SUSPENDED = "notification.suspended", _("An authority suspended the consignment")
+    SUSPENSION_LIFTED = "notification.suspension_lifted", _("The suspension of a consignment was lifted")
 
 
 class WebhookEndpoint(models.Model):

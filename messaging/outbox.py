@@ -28,6 +28,11 @@ SUBJECTS = {
     "notification.replied": _("Pre-export notification %(ref)s: the importing country replied"),
     "notification.information_requested": _("Pre-export notification %(ref)s: information requested"),
     "notification.amended": _("Pre-export notification %(ref)s was amended"),
+    "notification.dispatched": _("Pre-export notification %(ref)s: the consignment was dispatched"),
+    "notification.arrived": _("Pre-export notification %(ref)s: the importing country confirmed the arrival"),
+    "notification.arrival_reminder": _("Reminder: confirm the arrival of the consignment of %(ref)s"),
+    "notification.suspended": _("Pre-export notification %(ref)s: the consignment is suspended"),
+    "notification.suspension_lifted": _("Pre-export notification %(ref)s: the suspension is lifted"),
 }
 
 
@@ -67,11 +72,24 @@ def emit_many(messages, *, now) -> list[int]:
 
 def recipients_for(message: OutboxMessage) -> list[str]:
     notification = message.notification
+    if notification is None:  # another subject (an incident): its payload names who is told
+        from authorities.models import Authority
+
+        ids = message.payload.get("authorities") or []
+        return list(Authority.objects.filter(pk__in=ids).order_by("pk").values_list("email", flat=True))
     side = message.payload.get("to") or RECIPIENTS.get(message.topic)
     if side == "importing":
         return [notification.importing_authority.email]
     if side == "exporting":
         return [notification.exporting_authority.email]
+    if side == "all_parties":
+        from authorities.models import Authority
+
+        return list(
+            Authority.objects.filter(pk__in=webhooks.parties_told(notification))
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
     if side == "importing_and_transit":
         return [
             notification.importing_authority.email,
@@ -100,11 +118,17 @@ def dispatch(message_id: int, *, now) -> bool:
     message = OutboxMessage.objects.select_related(
         "notification__importing_authority", "notification__exporting_authority"
     ).get(pk=message_id)
-    reference = message.notification.reference
-    link = settings.SITE_URL + message.notification.get_absolute_url()
+    if message.notification is None:
+        reference = message.payload["reference"]
+        link = settings.SITE_URL + message.payload["path"]
+        opening = _("%(body)s\n\nOpen it: %(link)s\n(message %(id)s)")
+    else:
+        reference = message.notification.reference
+        link = settings.SITE_URL + message.notification.get_absolute_url()
+        opening = _("%(body)s\n\nOpen the notification: %(link)s\n(message %(id)s)")
     subject = message.payload.get("subject") or SUBJECTS.get(message.topic, _("Pre-export notification %(ref)s"))
     body = message.payload.get("body", "")
-    text = _("%(body)s\n\nOpen the notification: %(link)s\n(message %(id)s)") % {
+    text = opening % {
         "body": body or subject % {"ref": reference},
         "link": link,
         "id": message.pk,

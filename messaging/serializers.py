@@ -53,7 +53,9 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 class WebhookDeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     event = serializers.CharField()
-    reference = serializers.CharField(source="message.notification.reference")
+    reference = serializers.CharField(
+        source="message.subject_reference", help_text="The notification (or incident) the event is about."
+    )
     message_id = serializers.IntegerField(help_text="The `id` in the delivered body.")
     status = serializers.CharField(help_text="`pending`, `delivered` or `failed` (no more attempts).")
     attempts = serializers.IntegerField()

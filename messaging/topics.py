@@ -9,4 +9,9 @@ RECIPIENTS = {
     "notification.information_requested": "exporting",
     # An amendment concerns whoever will see the shipment: the importing country and the route.
     "notification.amended": "importing_and_transit",
+    "notification.dispatched": "importing",
+    "notification.arrived": "exporting",
+    "notification.arrival_reminder": "importing",
+    "notification.suspended": "all_parties",
+    "notification.suspension_lifted": "all_parties",
 }

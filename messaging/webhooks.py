@@ -415,13 +415,29 @@ def transit_focal_points(notification):
     return Authority.objects.filter(is_focal_point=True, country_id__in=notification.transits.values("country_id"))
 
 
+def parties_told(notification) -> list[int]:
+    """Every authority party to the shipment and INCB: the exporting and the addressed
+    importing authority, the transit countries' focal points, INCB's authority (a
+    suspension is everyone's to know at once)."""
+    from authorities.models import Authority, AuthorityKind
+
+    ids = [notification.exporting_authority_id, notification.importing_authority_id]
+    ids += list(transit_focal_points(notification).values_list("pk", flat=True))
+    ids += list(Authority.objects.filter(kind=AuthorityKind.INCB).values_list("pk", flat=True))
+    return list(dict.fromkeys(ids))
+
+
 def _authorities_told(message: OutboxMessage) -> list[int]:
     """The authority (or authorities) an outbox message is addressed to: the same side as
     its e-mail. Only the exporting authority and the importing focal point, both parties."""
     notification = message.notification
+    if notification is None:  # another subject (an incident): its payload names who is told
+        return list(message.payload.get("authorities") or [])
     if notification.submitted_at is None:  # a draft: nobody but its author knows of it
         return []
     side = message.payload.get("to") or RECIPIENTS.get(message.topic)
+    if side == "all_parties":
+        return parties_told(notification)
     if side == "importing_and_transit":
         return [notification.importing_authority_id, *transit_focal_points(notification).values_list("pk", flat=True)]
     sides = {"importing": ["importing"], "exporting": ["exporting"], "both": ["importing", "exporting"]}.get(side, [])
@@ -476,13 +492,17 @@ def deliver_for(message: OutboxMessage, *, now) -> int:
 
 def payload_for(message: OutboxMessage) -> dict:
     """What a delivery says: the event, the reference and where to fetch it. No content."""
-    reference = message.notification.reference
+    if message.notification is None:  # another subject (an incident): named by its payload
+        reference, path = message.payload["reference"], message.payload["api_path"]
+    else:
+        reference = message.notification.reference
+        path = reverse("notification-detail", kwargs={"reference": reference})
     return {
         "id": message.pk,
         "event": message.topic,
         "reference": reference,
         "occurred_at": message.created_at.isoformat(),
-        "url": settings.SITE_URL + reverse("notification-detail", kwargs={"reference": reference}),
+        "url": settings.SITE_URL + path,
     }
 
 

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from authorities import api as authorities_api
+from incidents import api as incidents_api
 from messaging import api as messaging_api
 from notifications import api as notifications_api
 from timeliness.api import TimelinessView
@@ -14,6 +15,7 @@ router.register("countries", authorities_api.CountryViewSet, basename="country")
 router.register("authorities", authorities_api.AuthorityViewSet, basename="authority")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("webhooks", messaging_api.WebhookEndpointViewSet, basename="webhook")
+router.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 
 urlpatterns = router.urls + [
     path("timeliness/", TimelinessView.as_view(), name="timeliness"),

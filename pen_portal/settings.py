@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "messaging",
     "notifications",
     "chasing",
+    "incidents",
     "timeliness",
     "demo",
 ]
@@ -201,6 +202,8 @@ API_SCOPES = {
     "notifications:write": "File, submit, withdraw notifications and answer requests for information",
     "notifications:respond": "Acknowledge and reply to incoming notifications",
     "statistics:read": "Read timeliness statistics",
+    "incidents:read": "Read incidents visible to your authority and their matches",
+    "incidents:write": "Report and amend your authority's incidents",
 }
 # Named explicitly so migrations can resolve the toolkit's swappable model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -267,6 +270,8 @@ SPECTACULAR_SETTINGS = {
     # The shared errors, the token endpoint, servers and tags (api.schema.complete_schema).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.complete_schema"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a "kind"; the incidents' gets its own name (issue 11).
+    "ENUM_NAME_OVERRIDES": {"IncidentKindEnum": "incidents.models.IncidentKind"},
     # Swagger UI served by the installation (drf-spectacular-sidecar), never from a CDN:
     # many government networks cannot reach one, and a CDN is a third party in the page.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -339,9 +344,12 @@ OUTBOX_RELAY_AFTER_SECONDS = int(env("OUTBOX_RELAY_AFTER_SECONDS", "120"))
 # name -> (task, every N seconds); read by pen_portal.celery for the one beat process.
 CELERY_PERIODIC_TASKS = {
     "chase-sweep": ("chasing.chase_sweep", CHASE_SWEEP_SECONDS),
+    "arrival-sweep": ("chasing.arrival_sweep", CHASE_SWEEP_SECONDS),
     "relay-outbox": ("messaging.relay_outbox", OUTBOX_RELAY_SECONDS),
     "retry-webhook-deliveries": ("messaging.retry_webhook_deliveries", 60),
     "purge-idempotency-records": ("api.purge_idempotency_records", 3600),
+    # Incidents whose background flagging was lost (incidents.flags.flag_pending).
+    "incidents-flag-pending": ("incidents.flag_pending", 300),
 }
 # Webhook endpoints must be public HTTPS addresses; a local demo may allow http:// and
 # local hosts (never in production).

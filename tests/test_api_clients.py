@@ -54,6 +54,8 @@ def test_the_command_prints_credentials_that_obtain_a_working_token(client, cast
         "notifications:write",
         "notifications:respond",
         "statistics:read",
+        "incidents:read",
+        "incidents:write",
     }
     # Only a hash of the secret is stored.
     assert api_client.application.client_secret != secret

@@ -90,13 +90,18 @@ def world(http, cast):
     """Something to act on, and a token of every kind of party."""
     from django.utils import timezone
 
+    from incidents import services as incidents
+    from tests.test_incidents import incident_data
+
     sent = file(cast, now=timezone.now())
+    incident = incidents.report(actor=cast.exporter_officer, data=incident_data(), now=timezone.now())
     headers = {name: bearer(token_for(http, getattr(cast, name))) for name in ("exporter", "importer", "incb")}
-    return {"reference": sent.reference, "headers": headers}
+    return {"reference": sent.reference, "incident": incident.reference, "headers": headers}
 
 
 def concrete(path, world) -> str:
-    return re.sub(r"\{reference\}", world["reference"], re.sub(r"\{id\}", "1", path))
+    reference = world["incident"] if path.startswith("/api/v1/incidents/") else world["reference"]
+    return re.sub(r"\{reference\}", reference, re.sub(r"\{id\}", "1", path))
 
 
 def assert_no_server_error(response, what):
@@ -141,8 +146,10 @@ def test_every_date_field_of_every_body_refuses_extremes(http, world, path, meth
         for part in field[:-1]:
             target = target.setdefault(part, {})
         target[field[-1]] = value
-        response = getattr(http, method)(
-            concrete(path, world), body, content_type="application/json", headers=world["headers"]["exporter"]
-        )
+        # The party whose action it is, so that the date is what is judged: the importing
+        # authority confirms an arrival; a PATCH names the version it changes.
+        who = "importer" if path.endswith("/confirm_arrival/") else "exporter"
+        headers = {**world["headers"][who], **({"If-Match": "*"} if method == "patch" else {})}
+        response = getattr(http, method)(concrete(path, world), body, content_type="application/json", headers=headers)
         assert_no_server_error(response, f"{method.upper()} {path} {'.'.join(map(str, field))}={value}")
         assert response.status_code == 400, response.content[:200]

@@ -87,6 +87,8 @@ def test_the_oauth2_client_credentials_scheme_is_defined(schema):
         "notifications:write",
         "notifications:respond",
         "statistics:read",
+        "incidents:read",
+        "incidents:write",
     }
 
 

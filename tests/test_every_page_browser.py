@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import pen_portal.urls
 from accounts import services as accounts
 from accounts.models import Role
+from authorities import services as closures
 from chasing import services as follow_ups
 from messaging import outbox, webhooks
 from messaging.models import OutboxMessage
@@ -52,6 +53,9 @@ class Samples:
     objection: str
     withdrawn: str
     overdue: str
+    dispatched: str
+    arrived_short: str
+    suspended: str
     invitation_token: str
     invitation_pk: int
     client_pk: int
@@ -59,6 +63,8 @@ class Samples:
     member_pk: int
     reset_uid: str
     reset_token: str
+    closure_pk: int
+    incident: str = ""  # issue 11: reported by NL, naming the samples' importer
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,14 @@ VISITS = {
         Visit("directory-all", "exporter", to("authorities:directory")),
         Visit("directory-ghana", "importer", to("authorities:directory", query="?q=ghana")),
     ],
-    "authorities/countries/<str:code>/": [Visit("country-gh", "exporter", to("authorities:country", "GH"))],
+    "authorities/countries/<str:code>/": [
+        Visit("country-gh", "exporter", to("authorities:country", "GH")),
+        # With its declared closure, and the form that declares one (issue 14).
+        Visit("country-gh-incb", "incb", to("authorities:country", "GH")),
+    ],
+    "authorities/countries/<str:code>/closures/<int:pk>/withdraw/": [
+        Visit("closure-withdraw", "incb", to("authorities:closure_withdraw", "GH", "closure_pk"))
+    ],
     # Filtered: all 249 countries are the same rows, and would cost axe half a minute.
     "authorities/policies/": [Visit("policies-gu", "incb", to("authorities:policies", query="?q=gu"))],
     "authorities/policies/<str:code>/": [Visit("policy-edit", "incb", to("authorities:policy_edit", "GH"))],
@@ -173,10 +186,28 @@ VISITS = {
         Visit("detail-withdrawn", "exporter", to("notifications:detail", "withdrawn")),
         Visit("detail-transit", "transit", to("notifications:detail", "awaiting")),
         Visit("detail-incb", "incb", to("notifications:detail", "overdue")),
+        Visit("detail-discrepancy", "importer", to("notifications:detail", "arrived_short")),
+        # A suspended consignment as each party and INCB sees it (issue 12).
+        Visit("detail-suspended-exporter", "exporter", to("notifications:detail", "suspended")),
+        Visit("detail-suspended-importer", "importer", to("notifications:detail", "suspended")),
+        Visit("detail-suspended-transit", "transit", to("notifications:detail", "suspended")),
+        Visit("detail-suspended-incb", "incb", to("notifications:detail", "suspended")),
     ],
     "notifications/<str:reference>/print/": [Visit("print", "importer", to("notifications:print", "awaiting"))],
     "notifications/<str:reference>/edit/": [Visit("edit-draft", "exporter", to("notifications:edit", "draft"))],
     "notifications/<str:reference>/amend/": [Visit("amend", "exporter", to("notifications:amend", "awaiting"))],
+    "notifications/<str:reference>/suspend/": [
+        Visit("suspend-confirm", "transit", to("notifications:suspend", "awaiting"))
+    ],
+    "notifications/<str:reference>/lift-suspension/": [
+        Visit("lift-suspension", "transit", to("notifications:lift_suspension", "suspended"))
+    ],
+    "notifications/<str:reference>/dispatch/": [
+        Visit("dispatch", "exporter", to("notifications:dispatch", "no_objection"))
+    ],
+    "notifications/<str:reference>/arrival/": [
+        Visit("arrival", "importer", to("notifications:confirm_arrival", "dispatched"))
+    ],
     "notifications/<str:reference>/send/": [Visit("send-confirm", "exporter", to("notifications:send", "draft"))],
     "notifications/<str:reference>/delete/": [Visit("delete-confirm", "exporter", to("notifications:delete", "draft"))],
     "notifications/<str:reference>/reply/": [Visit("reply", "importer", to("notifications:reply", "awaiting"))],
@@ -189,11 +220,21 @@ VISITS = {
     ],
     "incb/follow-up/": [Visit("follow-up-queue", "incb", to("followup:queue"))],
     "timeliness/": [Visit("timeliness-review-all", "incb", to("timeliness:review"))],
+    "incidents/": [Visit("incidents-transit", "transit", to("incidents:list"))],
+    "incidents/new/": [Visit("incident-form", "transit", to("incidents:create"))],
+    "incidents/overview/": [Visit("incidents-overview", "incb", to("incidents:overview"))],
+    "incidents/<str:reference>/": [
+        Visit("incident-transit", "transit", to("incidents:detail", "incident")),
+        Visit("incident-exporter", "exporter", to("incidents:detail", "incident")),
+    ],
+    "incidents/<str:reference>/amend/": [Visit("incident-amend", "transit", to("incidents:amend", "incident"))],
     "timeliness/mine/": [
         Visit("timeliness-mine-exporter", "exporter", to("timeliness:mine")),
         Visit("timeliness-mine-importer", "importer", to("timeliness:mine")),
     ],
     "timeliness/countries/<str:code>/": [Visit("timeliness-country-gh", "incb", to("timeliness:country", "GH"))],
+    # With the samples' shipment that arrived short (an open discrepancy) and the one on its way.
+    "timeliness/reconciliation/": [Visit("reconciliation", "incb", to("timeliness:reconciliation"))],
     "webhooks/": [Visit("webhooks", "exporter_admin", to("webhooks:list"))],
     "webhooks/<int:pk>/": [Visit("webhook-detail", "exporter_admin", to("webhooks:detail", "endpoint_pk"))],
 }
@@ -217,17 +258,21 @@ NOT_PAGES = {
     "accounts/logout/": POST_ONLY,
     "accounts/users/invitations/<int:pk>/resend/": POST_ONLY,
     "notifications/countries/<str:code>/signal.json": "JSON for the filing form's script",
+    "authorities/countries/<str:code>/closures/": POST_ONLY,
     "notifications/list/export.csv": "a file download",
     "notifications/list/export.xlsx": "a file download",
     "notifications/<str:reference>/timeline.json": "a JSON download",
     "notifications/<str:reference>/answer/": POST_ONLY,
+    "notifications/<str:reference>/explain-discrepancy/": POST_ONLY,
     "notifications/<str:reference>/shares/": POST_ONLY,
     "notifications/<str:reference>/shares/<slug:code>/revoke/": POST_ONLY,
     "notifications/<str:reference>/attachments/": POST_ONLY,
     "notifications/<str:reference>/attachments/<str:token>/": "a file download",
     "incb/follow-up/<str:reference>/": POST_ONLY,
     "timeliness/export.csv": "a file download",
+    "incidents/overview/export.csv": "a file download",
     "timeliness/export.xlsx": "a file download",
+    "timeliness/reconciliation/export.csv": "a file download",
     "webhooks/<int:pk>/disable/": POST_ONLY,
     "webhooks/<int:pk>/enable/": POST_ONLY,
     "webhooks/<int:pk>/delete/": POST_ONLY,
@@ -321,6 +366,32 @@ def samples(cast, settings, tmp_path, monkeypatch):
     services.respond(
         actor=cast.importer_officer, notification=objection, decision="objection", comment=reasons, now=now
     )
+    # The shipment after the reply: one dispatched (its arrival awaited), one arrived short.
+    dispatched, arrived_short = sent(), sent()
+    for shipment in (dispatched, arrived_short):
+        services.respond(actor=cast.importer_officer, notification=shipment, decision="no_objection", now=now)
+        services.dispatch(
+            actor=cast.exporter_officer,
+            notification=shipment,
+            dispatched_on=now.date(),
+            quantities=[services.ShippedQuantity(1, Decimal("250"))],
+            now=now,
+        )
+    services.confirm_arrival(
+        actor=cast.importer_officer,
+        notification=arrived_short,
+        arrived_on=now.date(),
+        quantities=[services.ShippedQuantity(1, Decimal("220"))],
+        comment="Four drums arrived damaged and were weighed again.",
+        now=now,
+    )
+    suspended = sent()
+    services.suspend(
+        actor=cast.transit_officer,
+        notification=suspended,
+        reason="The consignee's address in Tema is a residential flat; verifying with the Ghanaian authority.",
+        now=now,
+    )
     withdrawn = sent()
     services.withdraw(actor=cast.exporter_officer, notification=withdrawn, reason="The order was cancelled.", now=now)
     overdue = sent(at=now - timedelta(days=40))
@@ -346,6 +417,17 @@ def samples(cast, settings, tmp_path, monkeypatch):
     for pk in OutboxMessage.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True):
         outbox.dispatch(pk, now=now)  # the webhook's delivery log
 
+    ghana = cast.importer.country
+    calendar = ghana.working_calendar()
+    closure_day = next(d for d in (now.date() + timedelta(days=n) for n in range(30, 60)) if calendar.is_working_day(d))
+    closure = closures.declare_closure(
+        actor=cast.incb_reviewer,
+        country=ghana,
+        day=closure_day,
+        reason="The Food and Drugs Authority moves to its new building in Accra",
+        now=now,
+    )
+
     verified = make_user("tfa_officer", cast.exporter, Role.OFFICER)
     TOTPDevice.objects.create(user=verified, name="phone", confirmed=True)
     password_only = make_user("tfa_viewer", cast.exporter, Role.VIEWER)
@@ -359,6 +441,9 @@ def samples(cast, settings, tmp_path, monkeypatch):
         objection=objection.reference,
         withdrawn=withdrawn.reference,
         overdue=overdue.reference,
+        dispatched=dispatched.reference,
+        arrived_short=arrived_short.reference,
+        suspended=suspended.reference,
         invitation_token=token,
         invitation_pk=invitation.pk,
         client_pk=client.pk,
@@ -366,6 +451,37 @@ def samples(cast, settings, tmp_path, monkeypatch):
         member_pk=verified.pk,
         reset_uid=urlsafe_base64_encode(force_bytes(cast.exporter_officer.pk)),
         reset_token=default_token_generator.make_token(cast.exporter_officer),
+        closure_pk=closure.pk,
+        incident=sample_incident(cast, now).reference,
+    )
+
+
+def sample_incident(cast, now):
+    """An incident with long texts, naming the samples' importer (issue 11)."""
+    from incidents import services as incident_services
+    from incidents.services import IncidentData, PartyData, SubstanceData
+
+    return incident_services.report(
+        actor=cast.transit_officer,
+        data=IncidentData(
+            kind="seizure",
+            occurred_on=now.date() - timedelta(days=1),
+            description="120 kg of ephedrine hydrochloride in drums declared as sodium chloride, found in container "
+            "MSKU-1234567-8 transhipped in Rotterdam on its way to Tema.",
+            modus_operandi="Mis-declared goods; the consignee's address is a freight forwarder's warehouse.",
+            substances=[
+                SubstanceData(substance="ephedrine", quantity=Decimal("120.000"), unit="kg"),
+                SubstanceData(
+                    chemical_name="Safrole oil (sassafras)", cas_number="94-59-7", quantity=Decimal("5"), unit="l"
+                ),
+            ],
+            parties=[
+                PartyData(role="importer", name="ACCRA-PHARMA LIMITED", address="12 Ring Road, Accra", country="GH"),
+                PartyData(role="carrier", name="Blue Line Shipping B.V.", address="Waalhaven 1, Rotterdam"),
+            ],
+            route=["DE", "NL", "GH"],
+        ),
+        now=now,
     )
 
 

@@ -7,6 +7,7 @@ in base.html for every form of the portal."""
 import re
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import Field, MultipleChoiceField
 from django.test import Client
@@ -43,7 +44,7 @@ def signed_in(user) -> Client:
 def test_the_api_client_form_ticks_no_scope(cast):
     page = signed_in(cast.exporter_admin).get("/accounts/clients/new/").content.decode()
     boxes = re.findall(r'<input type="checkbox" name="scopes"[^>]*>', page)
-    assert len(boxes) == 4  # the national authority's four scopes are offered ...
+    assert len(boxes) == len(settings.API_SCOPES) == 6  # every scope a national authority may hold ...
     assert not [box for box in boxes if "checked" in box]  # ... and none is chosen for the administrator
 
 
@@ -63,7 +64,7 @@ def test_the_service_refuses_an_empty_list_of_scopes_rather_than_granting_all(ca
     assert not ApiClient.objects.exists()
     # Without --scopes the command still grants what the authority may hold (its documented default).
     client, _id, _secret = services.create_api_client(authority=cast.exporter, name="LIS")
-    assert len(client.scope_list) == 4
+    assert set(client.scope_list) == set(settings.API_SCOPES)
 
 
 # --- every message says what to do ----------------------------------------------------------------

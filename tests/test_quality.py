@@ -35,6 +35,7 @@ APPS = [
     "demo",
     "timeliness",
     "chasing",
+    "incidents",
     "notifications",
     "messaging",
     "accounts",

@@ -13,6 +13,7 @@ NAMESPACE_SECTIONS = {
     "notifications": "notifications",
     "authorities": "directory",
     "timeliness": "timeliness",
+    "incidents": "incidents",
     "webhooks": "webhooks",
     "followup": "followup",
     "accounts": "account",

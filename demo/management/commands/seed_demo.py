@@ -289,9 +289,68 @@ def seed_notifications(report: SeedReport) -> None:
     report.created.append("demo notifications")
 
 
+def seed_incidents(report: SeedReport) -> None:
+    """A few incidents (issue 11), reported through the services; the seizure in the
+    Netherlands names the demo importer as spelled differently ("COASTAL PHARMACEUTICALS
+    LIMITED"), so backtracking finds the demo notifications to Ghana and flags the open one.
+    Only when there are none yet."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from incidents import flags
+    from incidents import services as incident_services
+    from incidents.models import Incident
+    from incidents.services import IncidentData, PartyData, SubstanceData
+
+    if Incident.objects.exists():
+        return
+    now = timezone.now()
+    officer = {code: User.objects.get(username=f"{code.split('-')[0]}-officer") for code in ("nl-cibg", "gh-fda")}
+    seizure = incident_services.report(
+        actor=officer["nl-cibg"],
+        data=IncidentData(
+            kind="seizure",
+            occurred_on=(now - timedelta(days=3)).date(),
+            description="120 kg of ephedrine found in drums declared as sodium chloride, in a container "
+            "transhipped in Rotterdam on its way to Tema.",
+            modus_operandi="Mis-declared goods; the consignee's address is a freight forwarder's.",
+            substances=[SubstanceData(substance="ephedrine", quantity=Decimal("120.000"), unit="kg")],
+            parties=[
+                PartyData(
+                    role="importer",
+                    name="COASTAL PHARMACEUTICALS LIMITED",
+                    address="12 Harbour Road, Tema",
+                    country="GH",
+                ),
+                PartyData(role="carrier", name="Blue Line Shipping B.V.", address="Rotterdam", country="NL"),
+            ],
+            route=["DE", "NL", "GH"],
+        ),
+        now=now - timedelta(days=2),
+    )
+    incident_services.report(
+        actor=officer["gh-fda"],
+        data=IncidentData(
+            kind="diversion_attempt",
+            occurred_on=(now - timedelta(days=30)).date(),
+            description="An order of 500 kg of potassium permanganate by a company with no licence.",
+            substances=[SubstanceData(substance="potassium-permanganate", quantity=Decimal("500.000"), unit="kg")],
+            parties=[PartyData(role="importer", name="Volta Cleaning Supplies", address="Accra", country="GH")],
+            route=["NL", "GH"],
+            visibility="all",
+        ),
+        now=now - timedelta(days=29),
+    )
+    # The background flagging, done now so that the demo shows it at once.
+    flags.flag_open_notifications(seizure.pk, now=now)
+    report.created.append("demo incidents")
+
+
 # The steps, in order. Each takes the report (authorities and users made so far) and is
 # idempotent on its own.
-STEPS = (seed_authorities, seed_users, seed_policies, seed_notifications)
+STEPS = (seed_authorities, seed_users, seed_policies, seed_notifications, seed_incidents)
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+"""Template tags through which other apps' pages show incidents without importing this app."""
