@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -52,7 +52,7 @@ from authorities.models import Authority
 from web.dates import in_range, out_of_range_message
 
 from . import access, services
-from .models import Action, EventKind, Notification, Status
+from .models import Action, EventKind, Notification, RiskKind, RiskSignal, Status
 from .serializers import (
     SERVICE_ERROR_KEYS,
     ArrivalInputSerializer,
@@ -208,6 +208,11 @@ class NotificationFilter(django_filters.FilterSet):
     )
     importing_country = django_filters.CharFilter(method="filter_country", label="Alpha-2 code.")
     exporting_country = django_filters.CharFilter(method="filter_country", label="Alpha-2 code.")
+    risk = django_filters.ChoiceFilter(
+        choices=RiskKind.choices,
+        method="filter_risk",
+        label="Only notifications carrying this risk flag, not yet resolved.",
+    )
     updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
@@ -217,7 +222,7 @@ class NotificationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Notification
-        fields = ["role", "status", "overdue", "importing_country", "exporting_country", "updated_since"]
+        fields = ["role", "status", "overdue", "importing_country", "exporting_country", "risk", "updated_since"]
 
     def filter_role(self, queryset, name, value):
         # Narrowed by the access module, never here: a role is a way of being a party.
@@ -227,6 +232,11 @@ class NotificationFilter(django_filters.FilterSet):
         # The same rule as Notification.is_overdue.
         late = Q(status=Status.AWAITING_REPLY, reply_due__lt=timezone.now().date())
         return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_risk(self, queryset, name, value):
+        # EXISTS, not a join: a notification appears once, and the cursor's order holds.
+        flagged = RiskSignal.objects.filter(notification=OuterRef("pk"), kind=value, resolved_at__isnull=True)
+        return queryset.filter(Exists(flagged))
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(**{f"{name}_id": value.strip().upper()})

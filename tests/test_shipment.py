@@ -310,3 +310,23 @@ def test_the_arrival_page_records_a_difference_and_the_page_offers_the_explanati
     assert re.search(r"250\.000 kg dispatched, 220\.000 kg received", detail)
     client.post(f"/notifications/{n.reference}/explain-discrepancy/", {"comment": "Customs sample."})
     assert RiskSignal.objects.get(notification=n, kind=RiskKind.QUANTITY_DISCREPANCY).resolved_at is not None
+
+
+def test_the_list_filters_by_an_open_risk_flag(cast, client, gh, de):
+    """The contract's GET /api/v1/notifications/?risk=KIND: open flags only, each once."""
+    now = timezone.now()
+    short = shipped(cast, cleared(cast, now), now)
+    post(client, short, "confirm_arrival", body({"arrived_on": now.date().isoformat()}, "220"), gh)
+    whole = shipped(cast, cleared(cast, now), now)
+    post(client, whole, "confirm_arrival", body({"arrived_on": now.date().isoformat()}), gh)
+
+    def listed(kind):
+        response = client.get("/api/v1/notifications/", {"risk": kind}, headers=de)
+        assert response.status_code == 200, response.content
+        return [row["reference"] for row in response.json()["results"]]
+
+    assert listed("quantity_discrepancy") == [short.reference]
+    assert listed("silence") == []
+    post(client, short, "explain_discrepancy", {"comment": "A customs sample."}, de)
+    assert listed("quantity_discrepancy") == []  # resolved: no longer listed
+    assert client.get("/api/v1/notifications/", {"risk": "nonsense"}, headers=de).status_code == 400
