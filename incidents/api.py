@@ -199,7 +199,7 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         response = Response(body, status=code)
         response["ETag"] = incident.etag
         if created:
-            response["Location"] = body["url"]
+            response["Location"] = str(body["url"])  # a Hyperlink (str subclass): WSGI wants str
         return response
 
     def retrieve(self, request, reference=None):
