@@ -15,7 +15,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from api import idempotency
-from api.errors import PreconditionFailed, PreconditionRequired
+from api.conditional import required_version
+from api.errors import PreconditionFailed
 from api.permissions import HasRequiredScope
 from api.responses import ERROR_BODY, IDEMPOTENCY_KEY, R400, R401, R412, R422, R428, validated
 from notifications import access as notification_access
@@ -108,18 +109,6 @@ class IncidentPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-def _required_version(request, incident) -> int:
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired()
-    tags = [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
-    if "*" in tags:
-        return incident.version
-    if incident.etag not in tags:
-        raise PreconditionFailed()
-    return incident.version
 
 
 @extend_schema_view(
@@ -220,7 +209,7 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             incident = access.get_incident_for(request.user, reference)
             if not access.may_amend(request.user, incident):
                 raise exceptions.PermissionDenied("Only the reporting authority's officers amend an incident.")
-            version = _required_version(request, incident)
+            version = required_version(request, incident)
             patch = validated(IncidentPatchSerializer, request.data, partial=True)
             try:
                 updated = services.amend(

@@ -31,7 +31,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from api import idempotency
-from api.errors import Conflict, PreconditionFailed, PreconditionRequired
+from api.conditional import expected_version, required_version
+from api.errors import Conflict, PreconditionFailed
 from api.permissions import HasRequiredScope
 from api.responses import (
     IDEMPOTENCY_KEY,
@@ -98,28 +99,6 @@ def service_errors():
                 {SERVICE_ERROR_KEYS.get(field, field): messages for field, messages in error.error_dict.items()}
             ) from error
         raise
-
-
-def required_version(request, notification) -> int:
-    """expected_version for a change that must name a version: no ``If-Match`` is 428."""
-    version = expected_version(request, notification)
-    if request.headers.get("If-Match") is None:
-        raise PreconditionRequired()
-    return notification.version if version is None else version
-
-
-def expected_version(request, notification) -> int | None:
-    """The version an ``If-Match`` header names: the current one if it matches, 0 (never a
-    version) if it does not, so that the service refuses it with StaleVersion (412) after
-    its own checks. No header, or ``*``: no condition."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
-    if "*" in tags:
-        return None
-    tags = [tag[2:] if tag.startswith("W/") else tag for tag in tags]
-    return notification.version if notification.etag in tags else 0
 
 
 IF_MATCH = OpenApiParameter(
