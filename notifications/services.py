@@ -1069,15 +1069,21 @@ def _quantities_text(chosen) -> str:
     )
 
 
+def differs(shipped: Decimal | None, received: Decimal | None) -> bool:
+    """Whether a received quantity is more than 1 % away from the dispatched one: the one
+    rule for the flag and for the arrival page's warning before it is recorded."""
+    if shipped is None or received is None or shipped == received:
+        return False
+    return abs(received - shipped) > shipped * DISCREPANCY_TOLERANCE if shipped else received > 0
+
+
 def discrepancies(items) -> list[str]:
     """What differs by more than 1 % between the dispatched and received quantities, item
     by item, in words with the numbers (the flag's detail)."""
     found = []
     for item in items:
         shipped, received = item.shipped_quantity, item.received_quantity
-        if shipped is None or received is None or shipped == received:
-            continue
-        if shipped and abs(received - shipped) / shipped <= DISCREPANCY_TOLERANCE:
+        if not differs(shipped, received):
             continue
         change = f"{(received - shipped) / shipped * 100:+.1f} %" if shipped else "+∞"
         found.append(

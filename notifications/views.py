@@ -989,7 +989,7 @@ def _shipment_page(request, notification, stage: str):
                     (
                         item,
                         form.cleaned_data[field.name],
-                        stage == "arrival" and _differs(item, form.cleaned_data[field.name]),
+                        stage == "arrival" and services.differs(item.shipped_quantity, form.cleaned_data[field.name]),
                     )
                     for item, field in form.item_rows
                 ],
@@ -1008,14 +1008,6 @@ def _shipment_page(request, notification, stage: str):
             "errors": error_anchors(form, "shipment-form") if form.is_bound else [],
         },
     )
-
-
-def _differs(item, received) -> bool:
-    """Whether confirming ``received`` would raise quantity_discrepancy (the review warns)."""
-    shipped = item.shipped_quantity
-    if shipped is None or received is None:
-        return False
-    return abs(received - shipped) > shipped * services.DISCREPANCY_TOLERANCE if shipped else received > 0
 
 
 @notification_action(Action.DISPATCH, methods=("GET", "POST"))
