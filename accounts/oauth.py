@@ -18,13 +18,15 @@ from oauth2_provider.views import TokenView
 
 from .models import ApiClient
 
-INCB_SCOPES = ("notifications:read", "statistics:read", "incidents:read")
+INCB_SCOPES = ("notifications:read", "statistics:read", "incidents:read", "estimates:write")
+# What INCB alone maintains (the estimates, the special surveillance list).
+INCB_ONLY_SCOPES = ("estimates:write",)
 
 
 def scopes_authority_may_hold(authority) -> list[str]:
     if authority.is_incb:
         return list(INCB_SCOPES)
-    return list(settings.API_SCOPES)
+    return [scope for scope in settings.API_SCOPES if scope not in INCB_ONLY_SCOPES]
 
 
 class ApiClientScopes(BaseScopes):

@@ -2,8 +2,8 @@
 an incident visible to its parties (the exporting, importing and transit countries'
 authorities) carries it, with the incidents' references in its detail.
 
-Two moments raise it: the notification's own sending or amendment
-(``evaluate_notification``, registered with notifications.risk: it also records the
+Two moments raise it: the notification's own sending or amendment (``assess``,
+registered with notifications.risk, after ``index_notification`` has recorded the
 notification's normalised party names that backtracking searches), and a new or amended
 incident (``flag_open_notifications``, in the background, once: the incident's
 ``notifications_flagged_at`` says it was done, set in the same transaction as the flags)."""
@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import OPEN_STATUSES, Notification, RiskKind, RiskSignal
+from notifications import risk
+from notifications.models import OPEN_STATUSES, Notification, RiskKind
 
 from . import access
 from .backtracking import incidents_naming, index_party_names, party_names_matching
@@ -28,15 +29,15 @@ def _party_countries(notification: Notification) -> list[str]:
     ]
 
 
-def raise_or_resolve(notification: Notification, *, now) -> bool:
-    """Set the flag from what the incidents say now; True if it is raised."""
+def assess(notification: Notification, *, now) -> risk.Finding | None:
+    """The ``incident_party`` finding: the visible incidents that name a party of the
+    notification (its registered assessor; writes nothing, so the filing page can show it)."""
+    if notification.importing_country_id is None:
+        return None
     incidents = access.visible_to_countries(_party_countries(notification))
     found = incidents_naming(notification, incidents)
     if not found:
-        RiskSignal.objects.filter(
-            notification=notification, kind=RiskKind.INCIDENT_PARTY, resolved_at__isnull=True
-        ).update(resolved_at=now)
-        return False
+        return None
     named: dict[str, list[str]] = {}
     for _score, party, role in found:
         named.setdefault(party.incident.reference, []).append(f"{role} “{party.name}”")
@@ -44,18 +45,18 @@ def raise_or_resolve(notification: Notification, *, now) -> bool:
         _("Named in incident %(ref)s: %(parties)s.") % {"ref": ref, "parties": ", ".join(dict.fromkeys(parties))}
         for ref, parties in sorted(named.items())
     )
-    RiskSignal.objects.update_or_create(
-        notification=notification,
-        kind=RiskKind.INCIDENT_PARTY,
-        defaults={"raised_at": now, "resolved_at": None, "detail": detail},
-    )
-    return True
+    return risk.Finding(RiskKind.INCIDENT_PARTY, detail, {"incidents": sorted(named)})
 
 
-def evaluate_notification(notification: Notification, *, now) -> None:
-    """The evaluator notifications.risk calls when a notification is sent or amended."""
+def raise_or_resolve(notification: Notification, *, now) -> bool:
+    """Set the flag from what the incidents say now; True if it is raised."""
+    return risk.reassess(notification, RiskKind.INCIDENT_PARTY, now=now)
+
+
+def index_notification(notification: Notification, *, now) -> None:
+    """The evaluator notifications.risk runs first when a notification is sent or
+    amended: its normalised party names, which backtracking and the assessors search."""
     index_party_names(notification)
-    raise_or_resolve(notification, now=now)
 
 
 @transaction.atomic

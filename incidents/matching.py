@@ -33,7 +33,13 @@ def normalise(name: str) -> str:
     or legal form, in alphabetical order."""
     text = _fold(name or "").strip()
     # Legal forms are stripped before punctuation goes ("S.A." is a form, "SA" a word too).
-    stripped = basename(text)
+    # Stacked forms ("Co. Ltd", "Company Limited") lose one per pass: strip until stable.
+    stripped = text
+    for _pass in range(3):
+        shorter = basename(stripped)
+        if shorter == stripped:
+            break
+        stripped = shorter
     # A name that is only a legal form ("Limited") keeps its words rather than vanishing.
     text = stripped or text
     words = _NOT_WORD.sub(" ", text.casefold()).split()

@@ -476,6 +476,9 @@ class RiskSignal(models.Model):
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    # The numbers behind ``detail``, language-free: notifications.risk.detail_of words
+    # them in the reader's language (``detail`` is the English record).
+    data = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["raised_at"]

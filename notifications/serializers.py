@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from web.dates import validate_typed_date
 
+from . import risk
 from .models import EventKind, Form, ModeOfTransport, ResponseKind, RiskKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData, served_attachment
 
@@ -289,7 +290,13 @@ class EventSerializer(serializers.Serializer):
     authority = serializers.CharField(
         source="actor_authority.code", allow_null=True, default=None, help_text="Who acted; null for the portal."
     )
-    detail = serializers.CharField()
+    detail = serializers.SerializerMethodField(
+        help_text="What raised it, with the numbers, in the language of `Accept-Language` (the kind never changes)."
+    )
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_detail(self, signal) -> str:
+        return risk.detail_of(signal)
 
 
 class VisibleEventsSerializer(serializers.ListSerializer):

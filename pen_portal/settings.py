@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "notifications",
     "chasing",
     "incidents",
+    "monitoring",
     "timeliness",
     "demo",
 ]
@@ -204,6 +205,7 @@ API_SCOPES = {
     "statistics:read": "Read timeliness statistics",
     "incidents:read": "Read incidents visible to your authority and their matches",
     "incidents:write": "Report and amend your authority's incidents",
+    "estimates:write": "INCB: maintain the estimates (ALRs) and the special surveillance list",
 }
 # Named explicitly so migrations can resolve the toolkit's swappable model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -350,6 +352,8 @@ CELERY_PERIODIC_TASKS = {
     "purge-idempotency-records": ("api.purge_idempotency_records", 3600),
     # Incidents whose background flagging was lost (incidents.flags.flag_pending).
     "incidents-flag-pending": ("incidents.flag_pending", 300),
+    # Estimates whose flag recomputation was lost (monitoring.services.recompute_pending).
+    "monitoring-recompute-pending": ("monitoring.recompute_pending", 300),
 }
 # Webhook endpoints must be public HTTPS addresses; a local demo may allow http:// and
 # local hosts (never in production).

@@ -117,7 +117,37 @@ def make_user(username, authority, role, **extra):
     return user
 
 
-def build_cast() -> Cast:
+# The cast's countries have generous standing estimates for the four ALR substances (an
+# estimate of 2000 stays in force until replaced), so that an ordinary filing raises no
+# ``alr_exceeded`` flag; tests of the estimates themselves build the cast without them.
+CAST_ESTIMATE_KG = 1_000_000
+CAST_ESTIMATE_YEAR = 2000
+
+
+def give_standing_estimates(country_codes) -> None:
+    from datetime import UTC, date, datetime
+
+    from authorities.models import Substance
+    from monitoring.models import Estimate, EstimateSource
+
+    at = datetime(CAST_ESTIMATE_YEAR, 1, 1, tzinfo=UTC)
+    Estimate.objects.bulk_create(
+        Estimate(
+            country_id=code,
+            substance=substance,
+            year=CAST_ESTIMATE_YEAR,
+            quantity=CAST_ESTIMATE_KG,
+            valid_from=date(CAST_ESTIMATE_YEAR, 1, 1),
+            source=EstimateSource.IMPORT,
+            recorded_at=at,
+            flags_recomputed_at=at,
+        )
+        for code in country_codes
+        for substance in Substance.objects.filter(alr_applicable=True)
+    )
+
+
+def build_cast(*, estimates: bool = True) -> Cast:
     load_reference_data()
 
     def authority(code, country, name):
@@ -129,6 +159,8 @@ def build_cast() -> Cast:
     outsider = authority("fr-ansm", "FR", "ANSM (FR)")
     shared = authority("be-fagg", "BE", "FAGG (BE)")  # an outsider the exporter may share with
     incb = create_authority(code="incb", name="INCB secretariat", email="incb@example.org", incb=True)[0]
+    if estimates:
+        give_standing_estimates(["DE", "GH", "NL", "FR", "BE"])
     return Cast(
         exporter=exporter,
         importer=importer,

@@ -89,6 +89,7 @@ def test_the_oauth2_client_credentials_scheme_is_defined(schema):
         "statistics:read",
         "incidents:read",
         "incidents:write",
+        "estimates:write",
     }
 
 

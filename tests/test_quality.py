@@ -35,6 +35,7 @@ APPS = [
     "demo",
     "timeliness",
     "chasing",
+    "monitoring",
     "incidents",
     "notifications",
     "messaging",
