@@ -36,7 +36,7 @@ from web.dates import for_people
 from web.forms import add_service_error, error_anchors
 from web.uploads import limit_upload, upload_too_large
 
-from . import access, exports, listing, services, timeline
+from . import access, exports, listing, risk, services, timeline
 from .forms import (
     AmendmentForm,
     AnswerForm,
@@ -589,6 +589,9 @@ def _detail_page(request, notification, parties=None, **forms):
         # A draft saved incomplete lists what it still needs instead of a "Send" button.
         context["sending_problems"] = _sending_problems(notification, now)
         context["complete_url"] = _complete_url(notification)
+        if not context["sending_problems"]:
+            # What sending would raise, before it is sent (the exporter may still send).
+            context["risk_preview"] = risk.preview(notification, now=now)
     if parties & {access.Party.EXPORTING, access.Party.INCB} and notification.status in (
         Status.DRAFT,
         *OPEN_STATUSES,
@@ -664,6 +667,7 @@ def send(request, notification):
             # An incomplete draft gets the list of what is missing, not a button that fails.
             problems=_sending_problems(notification, now),
             complete_url=_complete_url(notification),
+            risk_preview=risk.preview(notification, now=now),
         )
     try:
         notification = services.submit(

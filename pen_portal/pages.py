@@ -83,13 +83,9 @@ RISK_MEANINGS = {
         "when the arrival is confirmed."
     ),
 }
-# The flags the portal raises today; the others are the estimates' and history's (issue 13).
-RAISED_FLAGS = (
-    RiskKind.SILENCE,
-    RiskKind.INCIDENT_PARTY,
-    RiskKind.QUANTITY_DISCREPANCY,
-    RiskKind.ARRIVAL_UNCONFIRMED,
-)
+# The flags the portal raises: every kind of the contract, since the estimates and the
+# trade's history raise theirs (monitoring).
+RAISED_FLAGS = tuple(RiskKind)
 
 # The chase ladder's steps (notifications.clock), by name.
 CHASE_STEP_MEANINGS = {

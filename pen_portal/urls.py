@@ -31,6 +31,7 @@ urlpatterns = [
     path("incb/follow-up/", include("chasing.urls")),
     path("timeliness/", include("timeliness.urls")),
     path("incidents/", include("incidents.urls")),
+    path("", include("monitoring.urls")),
     path("webhooks/", include("messaging.urls")),
     path("api/v1/", include("pen_portal.rest_routes")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

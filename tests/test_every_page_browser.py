@@ -65,6 +65,8 @@ class Samples:
     reset_token: str
     closure_pk: int
     incident: str = ""  # issue 11: reported by NL, naming the samples' importer
+    flagged: str = ""  # issue 13: sent above Ghana's pseudoephedrine estimate
+    flagged_draft: str = ""  # issue 13: a draft that would go further above it
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,9 @@ VISITS = {
         Visit("detail-suspended-importer", "importer", to("notifications:detail", "suspended")),
         Visit("detail-suspended-transit", "transit", to("notifications:detail", "suspended")),
         Visit("detail-suspended-incb", "incb", to("notifications:detail", "suspended")),
+        # Issue 13: above the estimate, as the importer decides, and a draft that would raise it.
+        Visit("detail-flagged-importer", "importer", to("notifications:detail", "flagged")),
+        Visit("detail-draft-over-estimate", "exporter", to("notifications:detail", "flagged_draft")),
     ],
     "notifications/<str:reference>/print/": [Visit("print", "importer", to("notifications:print", "awaiting"))],
     "notifications/<str:reference>/edit/": [Visit("edit-draft", "exporter", to("notifications:edit", "draft"))],
@@ -208,7 +213,10 @@ VISITS = {
     "notifications/<str:reference>/arrival/": [
         Visit("arrival", "importer", to("notifications:confirm_arrival", "dispatched"))
     ],
-    "notifications/<str:reference>/send/": [Visit("send-confirm", "exporter", to("notifications:send", "draft"))],
+    "notifications/<str:reference>/send/": [
+        Visit("send-confirm", "exporter", to("notifications:send", "draft")),
+        Visit("send-confirm-over-estimate", "exporter", to("notifications:send", "flagged_draft")),
+    ],
     "notifications/<str:reference>/delete/": [Visit("delete-confirm", "exporter", to("notifications:delete", "draft"))],
     "notifications/<str:reference>/reply/": [Visit("reply", "importer", to("notifications:reply", "awaiting"))],
     "notifications/<str:reference>/withdraw/": [
@@ -219,6 +227,17 @@ VISITS = {
         Visit("error-405", "importer", to("notifications:acknowledge", "awaiting"), status=405)
     ],
     "incb/follow-up/": [Visit("follow-up-queue", "incb", to("followup:queue"))],
+    # Issue 13: the estimates as every authority reads them, INCB's forms, its risk page.
+    "estimates/": [
+        Visit("estimates-exporter", "exporter", to("monitoring:list")),
+        Visit("estimates-ghana-incb", "incb", to("monitoring:list", query="?country=GH")),
+    ],
+    "estimates/new/": [Visit("estimate-form", "incb", to("monitoring:create"))],
+    "estimates/import/": [Visit("estimate-import", "incb", to("monitoring:import"))],
+    "estimates/<str:country>/<str:substance>/": [
+        Visit("estimate-history", "importer", to("monitoring:history", "GH", "pseudoephedrine"))
+    ],
+    "risk/": [Visit("risk-incb", "incb", to("monitoring:risk"))],
     "timeliness/": [Visit("timeliness-review-all", "incb", to("timeliness:review"))],
     "incidents/": [Visit("incidents-transit", "transit", to("incidents:list"))],
     "incidents/new/": [Visit("incident-form", "transit", to("incidents:create"))],
@@ -271,6 +290,7 @@ NOT_PAGES = {
     "incb/follow-up/<str:reference>/": POST_ONLY,
     "timeliness/export.csv": "a file download",
     "incidents/overview/export.csv": "a file download",
+    "risk/export.csv": "a file download",
     "timeliness/export.xlsx": "a file download",
     "timeliness/reconciliation/export.csv": "a file download",
     "webhooks/<int:pk>/disable/": POST_ONLY,
@@ -395,6 +415,7 @@ def samples(cast, settings, tmp_path, monkeypatch):
     withdrawn = sent()
     services.withdraw(actor=cast.exporter_officer, notification=withdrawn, reason="The order was cancelled.", now=now)
     overdue = sent(at=now - timedelta(days=40))
+    flagged, flagged_draft = estimate_samples(cast, now)
     follow_ups.record_follow_up(
         actor=cast.incb_reviewer, notification=overdue, channel="phone", note="Called the duty officer.", now=now
     )
@@ -453,7 +474,29 @@ def samples(cast, settings, tmp_path, monkeypatch):
         reset_token=default_token_generator.make_token(cast.exporter_officer),
         closure_pk=closure.pk,
         incident=sample_incident(cast, now).reference,
+        flagged=flagged.reference,
+        flagged_draft=flagged_draft.reference,
     )
+
+
+def estimate_samples(cast, now):
+    """Ghana's pseudoephedrine estimate this year (300 kg), a notification sent above it (the
+    importer sees the flag and what to check) and a draft that would go further (the filing
+    page warns before sending), issue 13."""
+    from monitoring import services as estimates
+    from notifications.services import ItemData
+
+    estimates.record_estimate(
+        actor=cast.incb_reviewer,
+        data=estimates.EstimateData(country="GH", substance="pseudoephedrine", year=now.year, quantity=Decimal("300")),
+        now=now - timedelta(days=3),
+    )
+
+    def items(kg):
+        return [ItemData(substance="pseudoephedrine", quantity=Decimal(kg), unit="kg", packages="16 drums")]
+
+    flagged = file(cast, now=now - timedelta(days=1), items=items("400"))
+    return flagged, file(cast, now=now, draft=True, items=items("120"))
 
 
 def sample_incident(cast, now):

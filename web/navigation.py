@@ -8,12 +8,15 @@ ROUTE_SECTIONS = {
     "notifications:dashboard": "dashboard",
     "authorities:policies": "policies",
     "authorities:policy_edit": "policies",
+    "monitoring:risk": "risk",
+    "monitoring:risk_csv": "risk",
 }
 NAMESPACE_SECTIONS = {
     "notifications": "notifications",
     "authorities": "directory",
     "timeliness": "timeliness",
     "incidents": "incidents",
+    "monitoring": "estimates",
     "webhooks": "webhooks",
     "followup": "followup",
     "accounts": "account",

@@ -217,6 +217,39 @@ def seed_policies(report: SeedReport) -> None:
             report.updated.append(f"policy of {code}")
 
 
+def seed_estimates(report: SeedReport) -> None:
+    """Annual legitimate requirements (issue 13) for this year, recorded by INCB before the
+    notifications are filed: Ghana's ephedrine estimate (280 kg) is exceeded by the demo's
+    open notification to Ghana (the filing page and the importer show why), India's are
+    ample. Only when there are none yet."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from monitoring import services as estimates
+    from monitoring.models import Estimate
+
+    if Estimate.objects.exists():
+        return
+    now = timezone.now()
+    reviewer = User.objects.get(username="incb-reviewer")
+    for country, substance, kg in (
+        ("GH", "ephedrine", "280"),
+        ("GH", "pseudoephedrine", "150"),
+        ("GH", "p-2-p", "0"),
+        ("GH", "mdp2p", "0"),
+        ("IN", "ephedrine", "25000"),
+        ("IN", "pseudoephedrine", "40000"),
+    ):
+        estimates.record_estimate(
+            actor=reviewer,
+            data=estimates.EstimateData(country=country, substance=substance, year=now.year, quantity=Decimal(kg)),
+            now=now,
+        )
+    Estimate.objects.update(flags_recomputed_at=now)  # nothing filed yet: nothing to recompute
+    report.created.append("demo estimates")
+
+
 def seed_notifications(report: SeedReport) -> None:
     """A few notifications in every state, filed through the services so their timeline,
     outbox and chase records are real. Only when the demo authorities have none yet; the
@@ -350,7 +383,7 @@ def seed_incidents(report: SeedReport) -> None:
 
 # The steps, in order. Each takes the report (authorities and users made so far) and is
 # idempotent on its own.
-STEPS = (seed_authorities, seed_users, seed_policies, seed_notifications, seed_incidents)
+STEPS = (seed_authorities, seed_users, seed_policies, seed_estimates, seed_notifications, seed_incidents)
 
 
 @transaction.atomic
