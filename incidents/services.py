@@ -7,7 +7,6 @@ once, one message per field (``substances.0.cas_number``, ``parties.1.name``, ``
 transaction, with a dedup key so that they exist once; the background flagging of the open
 notifications the incident matches is enqueued after commit (incidents.flags)."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from authorities import cas
 from authorities.models import Authority, Country, Substance
 from messaging.outbox import emit
 from notifications import access as notification_access
@@ -78,17 +78,9 @@ class IncidentData:
     shared_with: list[str] = field(default_factory=list)
 
 
-_CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
-
-
 def cas_is_valid(number: str) -> bool:
-    """A CAS registry number NNNNNNN-NN-N whose check digit is right: the digits before
-    it, from the right, weighted 1, 2, 3, ..., summed, modulo 10."""
-    match = _CAS.match(number.strip())
-    if not match:
-        return False
-    digits = (match.group(1) + match.group(2))[::-1]
-    return sum((i + 1) * int(d) for i, d in enumerate(digits)) % 10 == int(match.group(3))
+    """A CAS registry number NNNNNNN-NN-N whose check digit is right (authorities.cas)."""
+    return cas.is_valid(number)
 
 
 # --- validation -----------------------------------------------------------------------

@@ -76,7 +76,7 @@ def csv_rows(signals):
             signal.raised_at.isoformat(),
             n.exporting_country_id,
             n.importing_country_id or "",
-            "; ".join(item.substance.name for item in n.items.all()),
+            "; ".join(item.name for item in n.items.all()),
             n.reply_due.isoformat() if n.reply_due else "",
             risk.detail_of(signal),
         ]

@@ -53,7 +53,7 @@ from authorities.models import Authority
 from web.dates import in_range, out_of_range_message
 
 from . import access, services
-from .models import Action, EventKind, Notification, RiskKind, RiskSignal, Status
+from .models import Action, EventKind, Notification, NotificationKind, RiskKind, RiskSignal, Status
 from .serializers import (
     SERVICE_ERROR_KEYS,
     ArrivalInputSerializer,
@@ -187,6 +187,9 @@ class NotificationFilter(django_filters.FilterSet):
     )
     importing_country = django_filters.CharFilter(method="filter_country", label="Alpha-2 code.")
     exporting_country = django_filters.CharFilter(method="filter_country", label="Alpha-2 code.")
+    kind = django_filters.ChoiceFilter(
+        choices=NotificationKind.choices, label="`scheduled` (Table I or II) or `voluntary` (non-scheduled)."
+    )
     risk = django_filters.ChoiceFilter(
         choices=RiskKind.choices,
         method="filter_risk",
@@ -201,7 +204,16 @@ class NotificationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Notification
-        fields = ["role", "status", "overdue", "importing_country", "exporting_country", "risk", "updated_since"]
+        fields = [
+            "role",
+            "status",
+            "kind",
+            "overdue",
+            "importing_country",
+            "exporting_country",
+            "risk",
+            "updated_since",
+        ]
 
     def filter_role(self, queryset, name, value):
         # Narrowed by the access module, never here: a role is a way of being a party.

@@ -19,7 +19,7 @@ from web.exports import spreadsheet_safe
 def _items(notification) -> str:
     parts = []
     for item in notification.items.all():
-        name = item.substance.name if item.substance else _("substance not given yet")
+        name = item.name or _("substance not given yet")
         quantity = f"{item.quantity.normalize():f}" if item.quantity is not None else ""
         parts.append(" ".join(part for part in (name, quantity, item.unit) if part))
     return "; ".join(parts)
@@ -46,6 +46,7 @@ COLUMNS = [
     (gettext_lazy("Items"), _items, "text"),
     (gettext_lazy("Reply due"), lambda n: n.reply_due, "date"),
     (gettext_lazy("Sent (UTC)"), lambda n: _utc(n.submitted_at), "instant"),
+    (gettext_lazy("Kind"), lambda n: n.kind, "text"),
 ]
 
 

@@ -18,7 +18,7 @@ from web.forms import error_anchors
 
 from . import listing
 from .access import Party
-from .models import Form, Item, ModeOfTransport, ResponseKind, Status, Unit
+from .models import Form, Item, ModeOfTransport, NotificationKind, ResponseKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData
 
 MAX_TRANSITS = 5
@@ -109,6 +109,24 @@ class NotificationForm(forms.Form):
     service says what is missing, in one pass with every other mistake."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    kind = forms.ChoiceField(
+        label=_("Kind of notification"),
+        choices=NotificationKind.choices,
+        initial=NotificationKind.SCHEDULED,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "Scheduled: a Table I or II substance (article 12 of the 1988 Convention). Voluntary: a suspicious "
+            "consignment of a chemical on no table — a special surveillance list substance, or one you name — "
+            "with why you suspect it (CND resolution 60/5)."
+        ),
+    )
+    suspicion = forms.CharField(
+        label=_("Why is this consignment suspicious?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Voluntary notifications only: what made you notify it (the order, the buyer, the route)."),
+    )
     importing_country = forms.ChoiceField(label=_("Importing country"), required=False)
 
     exporter_name = forms.CharField(label=_("Name"), max_length=200, required=False)
@@ -171,6 +189,8 @@ class NotificationForm(forms.Form):
         "national_reference",
         "reply_due",
     }
+    # Optional for a voluntary notification only (the page's script marks them so).
+    voluntary_optional_fields = {"point_of_exit", "point_of_entry", "end_use"}
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,7 +218,9 @@ class NotificationForm(forms.Form):
                 required=False,
             )
         # The route right after the destination, in the error summary as on the page.
-        self.order_fields(["version", "importing_country", *(f"transit_{n}" for n in range(1, MAX_TRANSITS + 1))])
+        self.order_fields(
+            ["version", "kind", "suspicion", "importing_country", *(f"transit_{n}" for n in range(1, MAX_TRANSITS + 1))]
+        )
         # "Name" alone is ambiguous in the error summary: say whose.
         self.summary_labels = {
             f"{party}_{name}": f"{title} — {self.fields[f'{party}_{name}'].label}"
@@ -242,6 +264,18 @@ class ItemForm(forms.Form):
         required=False,
         help_text=_("Listed by schedule, with CAS number and HS code."),
     )
+    chemical_name = forms.CharField(
+        label=_("Or a chemical on no list"),
+        max_length=200,
+        required=False,
+        help_text=_("Voluntary notifications only: its name, when it is not in the catalogue."),
+    )
+    cas_number = forms.CharField(
+        label=_("Its CAS number"),
+        max_length=12,
+        required=False,
+        help_text=_("NNNNNNN-NN-N, for a chemical on no list; the check digit is verified."),
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"),
         max_digits=15,
@@ -266,7 +300,7 @@ class ItemForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
 
-    optional_fields = {"trade_name", "concentration_percent", "packages"}
+    optional_fields = {"trade_name", "concentration_percent", "packages", "chemical_name", "cas_number"}
 
     def __init__(self, *args, substances=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -306,8 +340,9 @@ class FilingForm:
         self.items_errors: list[str] = []
 
     @classmethod
-    def blank(cls, *, today):
-        return cls(today=today, items_initial=[{}])
+    def blank(cls, *, today, kind=None):
+        initial = {"kind": kind} if kind in NotificationKind.values else None
+        return cls(today=today, initial=initial, items_initial=[{}])
 
     @classmethod
     def for_draft(cls, notification, *, today):
@@ -319,6 +354,8 @@ class FilingForm:
         items_initial = [
             {
                 "substance": item.substance.code if item.substance else "",  # a draft's, not chosen yet
+                "chemical_name": item.chemical_name,
+                "cas_number": item.cas_number,
                 "form": item.form,
                 "trade_name": item.trade_name,
                 "concentration_percent": item.concentration_percent,
@@ -368,6 +405,8 @@ class FilingForm:
                     trade_name=form.cleaned_data.get("trade_name", ""),
                     concentration_percent=form.cleaned_data.get("concentration_percent"),
                     packages=form.cleaned_data.get("packages", ""),
+                    chemical_name=form.cleaned_data.get("chemical_name", ""),
+                    cas_number=form.cleaned_data.get("cas_number", ""),
                 )
                 for form in self.items.filled_forms()
             ],
@@ -383,6 +422,8 @@ class FilingForm:
             end_use=values.get("end_use", ""),
             national_reference=values.get("national_reference", ""),
             reply_due=values.get("reply_due"),
+            kind=values.get("kind") or NotificationKind.SCHEDULED,
+            suspicion=values.get("suspicion", ""),
         )
 
     def add_service_error(self, error: ValidationError) -> None:
@@ -562,6 +603,15 @@ class ListFilterForm(forms.Form):
     )
     role = forms.ChoiceField(label=_("Direction"), choices=ROLE_CHOICES, required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[
+            ("", _("Any kind")),
+            (NotificationKind.SCHEDULED, _("Scheduled (Table I or II)")),
+            (NotificationKind.VOLUNTARY, _("Voluntary (non-scheduled)")),
+        ],
+    )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     importing_country = forms.ChoiceField(label=_("Importing country"), required=False)
     exporting_country = forms.ChoiceField(label=_("Exporting country"), required=False)
@@ -611,6 +661,8 @@ class ListFilterForm(forms.Form):
             )
         if values["status"]:
             queryset = queryset.filter(status=values["status"])
+        if values.get("kind"):
+            queryset = queryset.filter(kind=values["kind"])
         if values["overdue"]:
             queryset = queryset.filter(overdue_filter(today))
         if values["importing_country"]:

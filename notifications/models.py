@@ -108,9 +108,25 @@ class ReferenceCounter(models.Model):
         return f"{self.country_id}-{self.year}: {self.last}"
 
 
+class NotificationKind(models.TextChoices):
+    # Article 12(10)(a) of the 1988 Convention for Table I and II substances; CND resolution
+    # 60/5 (para. 4) for suspicious consignments of chemicals on no table.
+    SCHEDULED = "scheduled", _("Scheduled: a Table I or II substance")
+    VOLUNTARY = "voluntary", _("Voluntary: a suspicious consignment of a non-scheduled chemical")
+
+
 class Notification(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=25, choices=Status.choices, default=Status.DRAFT)
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=NotificationKind.choices,
+        default=NotificationKind.SCHEDULED,
+        db_default=NotificationKind.SCHEDULED,
+    )
+    # Why a voluntary notification is sent (required for that kind).
+    suspicion = models.TextField(_("grounds for suspicion"), blank=True, db_default="")
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Bumped by every change; the ETag.")
 
     exporting_authority = models.ForeignKey(
@@ -293,6 +309,10 @@ class Item(models.Model):
     substance = models.ForeignKey(
         "authorities.Substance", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # A chemical outside the catalogue (voluntary notifications only): named, with its CAS
+    # registry number (check digit verified) where it has one.
+    chemical_name = models.CharField(_("chemical name"), max_length=200, blank=True, db_default="")
+    cas_number = models.CharField(_("CAS number"), max_length=12, blank=True, db_default="")
     form = models.CharField(_("form"), max_length=15, choices=Form.choices, default=Form.SUBSTANCE)
     trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
     concentration_percent = models.DecimalField(
@@ -321,7 +341,14 @@ class Item(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} {self.unit} {self.substance_id}"
+        return f"{self.quantity} {self.unit} {self.substance_id or self.chemical_name}"
+
+    @property
+    def name(self) -> str:
+        """What the item is, for people: the catalogue's name, or the chemical named outside it."""
+        if self.substance_id is not None:
+            return self.substance.name
+        return self.chemical_name
 
 
 class ResponseKind(models.TextChoices):

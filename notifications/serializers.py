@@ -14,7 +14,7 @@ from rest_framework import serializers
 from web.dates import validate_typed_date
 
 from . import risk
-from .models import EventKind, Form, ModeOfTransport, ResponseKind, RiskKind, Status, Unit
+from .models import EventKind, Form, ModeOfTransport, NotificationKind, ResponseKind, RiskKind, Status, Unit
 from .services import ItemData, NotificationData, PartyData, served_attachment
 
 # --- input ----------------------------------------------------------------------------
@@ -34,7 +34,27 @@ class OptionalPartyInputSerializer(PartyInputSerializer):
 
 
 class ItemInputSerializer(serializers.Serializer):
-    substance = serializers.CharField(max_length=80, help_text="Substance `code` from GET /api/v1/substances/.")
+    substance = serializers.CharField(
+        max_length=80,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Substance `code` from GET /api/v1/substances/; null for a chemical outside the catalogue "
+        "(voluntary notifications only: give `chemical_name`, and `cas_number` where it has one).",
+    )
+    chemical_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="A chemical outside the catalogue (voluntary notifications only), when `substance` is null.",
+    )
+    cas_number = serializers.CharField(
+        max_length=12,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="CAS registry number NNNNNNN-NN-N of a chemical outside the catalogue; the check digit is verified.",
+    )
     quantity = serializers.DecimalField(
         max_digits=15, decimal_places=3, help_text='Net quantity as a decimal string, e.g. "250.000".'
     )
@@ -71,6 +91,20 @@ class ShipmentInputSerializer(serializers.Serializer):
 
 
 class NotificationInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=NotificationKind.choices,
+        required=False,
+        default=NotificationKind.SCHEDULED,
+        help_text="`scheduled` (Table I or II, the default) or `voluntary` (a suspicious consignment of a "
+        "non-scheduled chemical: special-surveillance substances or chemicals outside the catalogue).",
+    )
+    suspicion = serializers.CharField(
+        max_length=5000,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Why the consignment is suspicious; required for a voluntary notification.",
+    )
     national_reference = serializers.CharField(
         max_length=100, required=False, default="", allow_blank=True, help_text="Your own reference for the file."
     )
@@ -97,7 +131,8 @@ class NotificationInputSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         validators=[validate_typed_date],
-        help_text="Without it, the importing country's declared reply period applies; an earlier date is a 400.",
+        help_text="Without it, the importing country's declared reply period applies (an earlier date is a 400); "
+        "a voluntary notification without it has no deadline: it is never chased nor counted in timeliness.",
     )
     draft = serializers.BooleanField(
         required=False, default=False, help_text="True: save without sending; POST .../submit/ sends it."
@@ -112,7 +147,7 @@ class NotificationInputSerializer(serializers.Serializer):
             importer=PartyData(**v["importer"]),
             consignee=PartyData(**v.get("consignee") or {}),
             broker=PartyData(**v.get("broker") or {}),
-            items=[ItemData(**item) for item in v["items"]],
+            items=[item_data(item) for item in v["items"]],
             point_of_exit=shipment["point_of_exit"],
             point_of_entry=shipment["point_of_entry"],
             mode_of_transport=shipment["mode_of_transport"],
@@ -123,7 +158,13 @@ class NotificationInputSerializer(serializers.Serializer):
             import_authorization_number=v.get("import_authorization_number", ""),
             national_reference=v.get("national_reference", ""),
             reply_due=v.get("reply_due"),
+            kind=v.get("kind", NotificationKind.SCHEDULED),
+            suspicion=v.get("suspicion", ""),
         )
+
+
+def item_data(item: dict) -> ItemData:
+    return ItemData(**{**item, "substance": item.get("substance") or ""})
 
 
 class PartyPatchSerializer(PartyInputSerializer):
@@ -164,6 +205,8 @@ class DraftPatchInputSerializer(NotificationInputSerializer):
         child=serializers.CharField(max_length=2), required=False, max_length=30, help_text="The whole route, in order."
     )
     reply_due = serializers.DateField(required=False, allow_null=True, validators=[validate_typed_date])
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, required=False)
+    suspicion = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     items = ItemInputSerializer(many=True, required=False, max_length=100, help_text="Every item, each complete.")
 
     def validate_items(self, value):
@@ -183,7 +226,7 @@ class DraftPatchInputSerializer(NotificationInputSerializer):
         for key, value in v.get("shipment", {}).items():
             setattr(merged, key, value)
         if "items" in v:
-            merged.items = [ItemData(**item) for item in v["items"]]
+            merged.items = [item_data(item) for item in v["items"]]
         for key in (
             "importing_country",
             "transit_countries",
@@ -191,6 +234,8 @@ class DraftPatchInputSerializer(NotificationInputSerializer):
             "national_reference",
             "end_use",
             "reply_due",
+            "kind",
+            "suspicion",
         ):
             if key in v:
                 setattr(merged, key, list(v[key]) if key == "transit_countries" else v[key])
@@ -253,6 +298,8 @@ class ItemSerializer(serializers.Serializer):
         source="substance.code", allow_null=True, help_text=f"Substance code. {DRAFT_ONLY_EMPTY}"
     )
     substance_name = serializers.CharField(source="substance.name", allow_null=True, help_text=DRAFT_ONLY_EMPTY)
+    chemical_name = serializers.CharField(help_text="A chemical outside the catalogue (`substance` null); else empty.")
+    cas_number = serializers.CharField(help_text="Its CAS number, when given; else empty.")
     quantity = serializers.DecimalField(
         max_digits=15, decimal_places=3, coerce_to_string=True, allow_null=True, help_text=DRAFT_ONLY_EMPTY
     )
@@ -451,6 +498,7 @@ class NotificationSummarySerializer(serializers.Serializer):
     reference = serializers.CharField(help_text="`<exporting country>-<year>-<6 digits>`, e.g. DE-2026-000042.")
     url = serializers.SerializerMethodField(help_text="The notification in this API.")
     status = serializers.ChoiceField(choices=Status.choices)
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, help_text="`scheduled` or `voluntary`.")
     version = serializers.IntegerField(help_text="Bumped by every change; the ETag is built from it.")
     exporting_authority = serializers.CharField(source="exporting_authority.code")
     exporting_country = serializers.CharField(source="exporting_country_id")
@@ -493,6 +541,7 @@ class NotificationSerializer(NotificationSummarySerializer):
     shipment = serializers.SerializerMethodField()
     import_authorization_number = serializers.CharField()
     end_use = serializers.CharField()
+    suspicion = serializers.CharField(help_text="Why a voluntary notification was sent; empty for a scheduled one.")
     draft = serializers.SerializerMethodField(help_text="True while not sent.")
     information_requested_at = serializers.DateTimeField(
         allow_null=True, help_text="When the open request for information was made; null if none is open."

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
-from authorities.models import Authority, AuthorityKind, Country, Substance
+from authorities import cas
+from authorities.models import Authority, AuthorityKind, Country, Schedule, Substance
 from messaging.outbox import emit
 from web.dates import for_people, in_range, out_of_range_message
 
@@ -39,6 +40,7 @@ from .models import (
     Item,
     ModeOfTransport,
     Notification,
+    NotificationKind,
     NotificationRead,
     ReferenceCounter,
     Response,
@@ -78,6 +80,9 @@ class ItemData:
     trade_name: str = ""
     concentration_percent: Decimal | None = None
     packages: str = ""
+    # A chemical outside the catalogue (voluntary notifications): substance left empty.
+    chemical_name: str = ""
+    cas_number: str = ""
 
 
 @dataclass
@@ -98,6 +103,8 @@ class NotificationData:
     import_authorization_number: str = ""
     national_reference: str = ""
     reply_due: date | None = None
+    kind: str = NotificationKind.SCHEDULED
+    suspicion: str = ""
 
 
 # --- validation -------------------------------------------------------------------------
@@ -125,6 +132,16 @@ def validate_notification_data(
     def require(key, value, message):
         if complete and _blank(value):
             errors.setdefault(key, []).append(message)
+
+    voluntary = data.kind == NotificationKind.VOLUNTARY
+    if data.kind not in NotificationKind.values:
+        errors["kind"] = [_("Choose the kind: scheduled (Table I or II) or voluntary (a non-scheduled chemical).")]
+    if voluntary:
+        require(
+            "suspicion",
+            data.suspicion,
+            _("Say why this consignment is suspicious: a voluntary notification is sent for that reason."),
+        )
 
     code = (data.importing_country or "").strip().upper()
     importing = Country.objects.filter(code=code).first() if code else None
@@ -163,9 +180,12 @@ def validate_notification_data(
     if data.broker.name.strip():
         require("broker.address", data.broker.address, _("Give the broker's address."))
 
-    require("point_of_exit", data.point_of_exit, _("Give the point of exit."))
-    require("point_of_entry", data.point_of_entry, _("Give the expected point of entry."))
-    require("end_use", data.end_use, _("Declare the end use."))
+    if not voluntary:
+        # What national law requires for scheduled substances (article 12(10)(b)); for a
+        # voluntary notification the exporter gives what it knows.
+        require("point_of_exit", data.point_of_exit, _("Give the point of exit."))
+        require("point_of_entry", data.point_of_entry, _("Give the expected point of entry."))
+        require("end_use", data.end_use, _("Declare the end use."))
     if data.mode_of_transport not in ModeOfTransport.values and (data.mode_of_transport or complete):
         errors["mode_of_transport"] = [_("Choose a mode of transport.")]
     if data.expected_dispatch is None:
@@ -181,8 +201,7 @@ def validate_notification_data(
         require("items", None, _("Add at least one item."))
     for index, item in enumerate(data.items):
         prefix = f"items.{index}"
-        if item.substance not in substances and (item.substance or complete):
-            errors[f"{prefix}.substance"] = [_("Choose a substance from the catalogue.")]
+        errors.update(_item_kind_errors(prefix, item, substances.get(item.substance), voluntary, complete))
         if (item.quantity is None and complete) or (item.quantity is not None and item.quantity <= 0):
             errors[f"{prefix}.quantity"] = [_("The quantity must be more than zero.")]
         if item.unit not in Unit.values and (item.unit or complete):
@@ -200,7 +219,9 @@ def validate_notification_data(
     # The bound every typed date is held to (web.dates): the clock adds days to these.
     if data.reply_due is not None and not in_range(data.reply_due):
         errors["reply_due"] = [out_of_range_message()]
-    elif complete and data.reply_due is not None and importing is not None:
+    elif complete and voluntary and data.reply_due is not None and data.reply_due <= now.date():
+        errors["reply_due"] = [_("A reply deadline is a day after today; leave it empty for none.")]
+    elif complete and not voluntary and data.reply_due is not None and importing is not None:
         earliest = importing.earliest_reply_due(now.date())
         if data.reply_due < earliest:
             errors["reply_due"] = [
@@ -218,6 +239,59 @@ def validate_notification_data(
     if errors:
         raise ValidationError(errors)
     return importing, [transits[code] for code in transit_codes], substances
+
+
+def _item_kind_errors(prefix, item: ItemData, substance, voluntary: bool, complete: bool) -> dict:
+    """What an item may be in each kind of notification (the contract's "Kinds of
+    notification"): a scheduled one's items are Table I or II substances; a voluntary
+    one's are special-surveillance substances or chemicals outside the catalogue, named
+    with a CAS number whose check digit is right."""
+    errors = {}
+    named = (item.chemical_name or "").strip()
+    cas_number = (item.cas_number or "").strip()
+    if item.substance and substance is None:
+        errors[f"{prefix}.substance"] = [_("Choose a substance from the catalogue.")]
+    elif substance is not None and voluntary and substance.schedule != Schedule.SPECIAL_SURVEILLANCE:
+        errors[f"{prefix}.substance"] = [
+            _(
+                "%(name)s is in %(table)s: a voluntary notification is for chemicals on no table. Send a "
+                "scheduled notification for it."
+            )
+            % {"name": substance.name, "table": substance.get_schedule_display()}
+        ]
+    elif substance is not None and not voluntary and substance.schedule == Schedule.SPECIAL_SURVEILLANCE:
+        errors[f"{prefix}.substance"] = [
+            _(
+                "%(name)s is on the special surveillance list, not in Table I or II: send a voluntary "
+                "notification for it."
+            )
+            % {"name": substance.name}
+        ]
+    elif substance is not None and not getattr(substance, "active", True):
+        errors[f"{prefix}.substance"] = [
+            _("%(name)s has been retired from the special surveillance list.") % {"name": substance.name}
+        ]
+    elif substance is None and named and not voluntary:
+        errors[f"{prefix}.chemical_name"] = [
+            _(
+                "%(name)s is not in Table I or II: a scheduled notification names a substance of the catalogue. Send "
+                "a voluntary notification for a chemical on no table."
+            )
+            % {"name": named}
+        ]
+    elif substance is None and not named and complete:
+        errors[f"{prefix}.substance"] = [
+            _("Choose a substance from the catalogue, or name the chemical and give its CAS number.")
+            if voluntary
+            else _("Choose a substance from the catalogue.")
+        ]
+    if cas_number and not cas.is_valid(cas_number):
+        errors[f"{prefix}.cas_number"] = [
+            _("“%(number)s” is not a valid CAS number (NNNNNNN-NN-N, check digit last).") % {"number": cas_number}
+        ]
+    elif cas_number and substance is not None:
+        errors[f"{prefix}.cas_number"] = [_("Give a CAS number only for a chemical outside the catalogue.")]
+    return errors
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -319,6 +393,8 @@ def _content_fields(data: NotificationData, importing: Country | None) -> dict:
         "import_authorization_number": data.import_authorization_number.strip(),
         "end_use": data.end_use.strip(),
         "reply_due": data.reply_due,
+        "kind": data.kind,
+        "suspicion": (data.suspicion or "").strip(),
     }
 
 
@@ -329,7 +405,9 @@ def _write_children(notification, data: NotificationData, transits, substances):
         Item(
             notification=notification,
             position=position,
-            substance=substances.get(item.substance),  # None: a draft's item not chosen yet
+            substance=substances.get(item.substance),  # None: not chosen yet, or named outside it
+            chemical_name="" if substances.get(item.substance) else (item.chemical_name or "").strip(),
+            cas_number="" if substances.get(item.substance) else (item.cas_number or "").strip(),
             form=item.form,
             trade_name=item.trade_name.strip(),
             concentration_percent=item.concentration_percent,
@@ -447,6 +525,8 @@ def stored_data(notification: Notification) -> NotificationData:
                 trade_name=item.trade_name,
                 concentration_percent=item.concentration_percent,
                 packages=item.packages,
+                chemical_name=item.chemical_name,
+                cas_number=item.cas_number,
             )
             for item in items
         ],
@@ -460,6 +540,8 @@ def stored_data(notification: Notification) -> NotificationData:
         end_use=notification.end_use,
         national_reference=notification.national_reference,
         reply_due=notification.reply_due,
+        kind=notification.kind,
+        suspicion=notification.suspicion,
     )
 
 
@@ -526,7 +608,10 @@ def _send(*, actor, notification: Notification, now: datetime, expected_version=
     """The transition of a draft already checked complete (submit, file_notification)."""
     _refuse_open_duplicate(notification)
     importing = notification.importing_country
-    reply_due = notification.reply_due or importing.earliest_reply_due(now.date())
+    # A voluntary notification has a deadline only if the exporter set one: without it, it
+    # is never chased and never counted in timeliness (the contract's "Kinds").
+    voluntary = notification.kind == NotificationKind.VOLUNTARY
+    reply_due = notification.reply_due or (None if voluntary else importing.earliest_reply_due(now.date()))
     # Follow the focal point as it is now, not as it was when the draft was saved.
     focal_point = Authority.objects.filter(country=importing, is_focal_point=True).first()
     if focal_point is None:
@@ -539,7 +624,7 @@ def _send(*, actor, notification: Notification, now: datetime, expected_version=
         submitted_at=now,
         reply_due=reply_due,
         importing_authority=focal_point,
-        next_chase_at=first_chase_at(reply_due),
+        next_chase_at=first_chase_at(reply_due) if reply_due else None,
         chase_step=0,
     )
     record_event(
@@ -548,8 +633,10 @@ def _send(*, actor, notification: Notification, now: datetime, expected_version=
         now=now,
         actor=actor,
         # The timeline's text is for people; ``data`` keeps the date for machines.
-        detail=_("Reply due %(date)s.") % {"date": for_people(reply_due)},
-        data={"reply_due": reply_due.isoformat()},
+        detail=_("Reply due %(date)s.") % {"date": for_people(reply_due)}
+        if reply_due
+        else _("Voluntary notification without a reply deadline: it is not chased."),
+        data={"reply_due": reply_due.isoformat() if reply_due else None},
     )
     emit(notification, "notification.received", now=now)
     if notification.transits.exists():
@@ -613,7 +700,10 @@ def respond(
     updates = {}
     if notification.first_response_at is None:
         updates["first_response_at"] = now
-        updates["answered_on_time"] = now < reply_deadline(notification.reply_due)
+        # Without a deadline (a voluntary notification) there is no "on time".
+        updates["answered_on_time"] = (
+            now < reply_deadline(notification.reply_due) if notification.reply_due is not None else None
+        )
     if decision == ResponseKind.INFORMATION_REQUESTED:
         updates["information_requested_at"] = now
         # The clock stops: nothing to chase until the exporter answers.
@@ -673,10 +763,10 @@ def provide_information(
         raise Conflict(_("No request for information is open."))
     open_for = now - notification.information_requested_at
     shift = timedelta(days=math.ceil(open_for / timedelta(days=1)))
-    if not in_range(notification.reply_due):
+    if notification.reply_due is not None and not in_range(notification.reply_due):
         # Only a row written outside the services can hold such a date; refuse, never overflow.
         raise ValidationError({"reply_due": out_of_range_message()})
-    new_due = notification.reply_due + shift
+    new_due = notification.reply_due + shift if notification.reply_due is not None else None
     notification = _transition(
         notification,
         Action.PROVIDE_INFORMATION,
@@ -686,7 +776,7 @@ def provide_information(
         information_requested_at=None,
         # The ladder resumes after the steps already taken, against the new due date:
         # each step still happens once per notification (a reminder is not sent twice).
-        next_chase_at=next_chase_at(new_due, notification.chase_step),
+        next_chase_at=next_chase_at(new_due, notification.chase_step) if new_due else None,
     )
     Response.objects.create(
         notification=notification,
@@ -702,7 +792,7 @@ def provide_information(
         now=now,
         actor=actor,
         detail=comment,
-        data={"reply_due": new_due.isoformat(), "clock_stopped_days": shift.days},
+        data={"reply_due": new_due.isoformat() if new_due else None, "clock_stopped_days": shift.days},
     )
     emit(
         notification,
@@ -955,7 +1045,7 @@ def _quantities_by_item(notification, quantities: list[ShippedQuantity], *, ceil
                 )
                 % {
                     "position": item.position,
-                    "substance": item.substance.name if item.substance else "—",
+                    "substance": item.name or "—",
                     "quantity": f"{row.quantity:.3f}",
                     "limit": f"{limit:.3f}",
                     "unit": item.unit,
@@ -1093,7 +1183,7 @@ def discrepancies(items) -> list[str]:
             )
             % {
                 "position": item.position,
-                "substance": item.substance.name if item.substance else "—",
+                "substance": item.name or "—",
                 "shipped": f"{shipped:.3f}",
                 "received": f"{received:.3f}",
                 "unit": item.unit,

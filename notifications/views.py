@@ -434,7 +434,8 @@ def create(request):
     if not user.can_act:  # officers of a national authority; INCB files nothing
         raise PermissionDenied
     if request.method == "GET":
-        return _filing_page(request, FilingForm.blank(today=now.date()))
+        # ?kind=voluntary: "Send a voluntary notification" starts with that kind chosen.
+        return _filing_page(request, FilingForm.blank(today=now.date(), kind=request.GET.get("kind")))
     filing = FilingForm(request.POST, today=now.date())
     action = request.POST.get("action")
     if action == "add_item":
@@ -607,8 +608,9 @@ def _decisions(allowed):
 
 
 def _reply_due_if_sent(notification, now):
-    """The reply-due date if sent today (None: a draft without an importing country yet)."""
-    if notification.reply_due or notification.importing_country is None:
+    """The reply-due date if sent today (None: a draft without an importing country yet,
+    or a voluntary notification without a deadline)."""
+    if notification.reply_due or notification.importing_country is None or notification.kind == "voluntary":
         return notification.reply_due
     return notification.importing_country.earliest_reply_due(now.date())
 

@@ -273,7 +273,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.complete_schema"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Several resources have a "kind"; the incidents' gets its own name (issue 11).
-    "ENUM_NAME_OVERRIDES": {"IncidentKindEnum": "incidents.models.IncidentKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "incidents.models.IncidentKind",
+        "NotificationKindEnum": "notifications.models.NotificationKind",
+    },
     # Swagger UI served by the installation (drf-spectacular-sidecar), never from a CDN:
     # many government networks cannot reach one, and a CDN is a third party in the page.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -224,6 +224,7 @@ HEADINGS = [
     "Items",
     "Reply due",
     "Sent (UTC)",
+    "Kind",
 ]
 
 
@@ -260,6 +261,7 @@ def test_the_exports_hold_exactly_the_listed_rows_of_every_page_in_order(login, 
         "Ephedrine 250 kg",
         first.reply_due.isoformat(),
         first.submitted_at.replace(microsecond=0).isoformat(),
+        "scheduled",
     ]
     assert sheet[1][9].date() == first.reply_due  # a date cell, shown yyyy-mm-dd
     assert sheet[1][10] == first.submitted_at.replace(microsecond=0, tzinfo=None)

@@ -27,6 +27,8 @@ COLUMNS = [
     "silence_rate",
     "objections",
     "information_requests",
+    "voluntary_due",
+    "voluntary_replied_on_time",
 ]
 HEADINGS = [
     "Code",
@@ -43,6 +45,8 @@ HEADINGS = [
     "Silence rate",
     "Objections",
     "Information requests",
+    "Voluntary due",
+    "Voluntary replied on time",
 ]
 
 
@@ -88,8 +92,25 @@ def test_the_csv_states_the_period_and_holds_every_figure(history, incb):
     assert lines[7] == HEADINGS
     # The worst on-time rate first, as on the page; rates as fractions, days with a decimal.
     assert lines[8:] == [as_csv_cells(EXPECTED_2025[code]) for code in DEFAULT_ORDER]
-    assert lines[10] == ["IN", "India", "3", "3", "2", "3", "2", "0.6667", "6.0", "18.8", "0", "0.3333", "2", "2"]
-    assert lines[9] == ["NG", "Nigeria", "2", "1", "0", "2", "0", "0.0", "", "", "2", "1.0", "0", "0"]
+    assert lines[10] == [
+        "IN",
+        "India",
+        "3",
+        "3",
+        "2",
+        "3",
+        "2",
+        "0.6667",
+        "6.0",
+        "18.8",
+        "0",
+        "0.3333",
+        "2",
+        "2",
+        "0",
+        "0",
+    ]
+    assert lines[9] == ["NG", "Nigeria", "2", "1", "0", "2", "0", "0.0", "", "", "2", "1.0", "0", "0", "0", "0"]
 
 
 def test_the_csv_follows_the_filter_and_the_sort(history, incb):
@@ -126,7 +147,7 @@ def test_the_xlsx_holds_the_same_figures_with_a_title_and_an_about_sheet(history
     assert values[7] == HEADINGS
     # Numbers stay numbers (counts, fractions, days); nothing due or answered: an empty cell.
     assert values[8:] == [[EXPECTED_2025[code][name] for name in COLUMNS] for code in DEFAULT_ORDER]
-    assert values[10] == ["IN", "India", 3, 3, 2, 3, 2, 0.6667, 6.0, 18.8, 0, 0.3333, 2, 2]
+    assert values[10] == ["IN", "India", 3, 3, 2, 3, 2, 0.6667, 6.0, 18.8, 0, 0.3333, 2, 2, 0, 0]
     assert sheet.cell(row=11, column=8).number_format == "0.0%"
     assert sheet.cell(row=11, column=9).number_format == "0.0"
 
@@ -141,7 +162,7 @@ def test_the_xlsx_follows_the_filter(history, incb):
     sheet = load_workbook(io.BytesIO(response.content))["Timeliness"]
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert {r[0]: r[1] for r in values[1:6]}["Exporting country"] == "France (FR)"
-    assert values[8:] == [["KE", "Kenya", 1, 1, 1, 1, 0, 0.0, 25.4, 25.4, 0, 1.0, 1, 0]]
+    assert values[8:] == [["KE", "Kenya", 1, 1, 1, 1, 0, 0.0, 25.4, 25.4, 0, 1.0, 1, 0, 0, 0]]
 
 
 def test_the_exports_are_linked_from_the_page_with_its_choices(history, incb):

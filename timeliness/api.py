@@ -95,6 +95,14 @@ class TimelinessRowSerializer(serializers.Serializer):
     information_requests = serializers.IntegerField(
         help_text="Requests for information made on them (a notification may have several)."
     )
+    voluntary_due = serializers.IntegerField(
+        help_text="Voluntary notifications (non-scheduled chemicals) with a reply deadline in the period that are "
+        "due; counted apart, never in the rates above (only scheduled notifications are). A voluntary "
+        "notification without a deadline is never counted."
+    )
+    voluntary_replied_on_time = serializers.IntegerField(
+        help_text="Of those, the ones whose first answer came by their deadline."
+    )
 
 
 ERROR_BODY = inline_serializer(
@@ -167,6 +175,8 @@ class TimelinessView(APIView):
                     "overdue_now": 0,
                     "objections": 0,
                     "information_requests": 0,
+                    "voluntary_due": 0,
+                    "voluntary_replied_on_time": 0,
                 },
             ),
             OpenApiExample(
@@ -187,6 +197,8 @@ class TimelinessView(APIView):
                     "overdue_now": 2,
                     "objections": 0,
                     "information_requests": 0,
+                    "voluntary_due": 0,
+                    "voluntary_replied_on_time": 0,
                 },
             ),
         ],

@@ -19,6 +19,10 @@ Definitions (shown on the pages beside the figures):
   deadline at this moment.
 - *Objections*: final replies that object. *Information requests*: requests for
   information made (a notification may have several).
+- Only *scheduled* notifications (Table I and II) count in the figures above. A voluntary
+  notification (a non-scheduled chemical, issue 12) without a reply deadline is never
+  counted; one with a deadline is counted apart, in *Voluntary due* and *Voluntary replied
+  on time*, never in the on-time or silence rates.
 
 ``DEFINITIONS`` below is the same text as the pages and exports print it.
 
@@ -39,7 +43,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Notification, ResponseKind, Status
+from notifications.models import Notification, NotificationKind, ResponseKind, Status
 
 PERIOD_DAYS = 365
 
@@ -81,6 +85,14 @@ DEFINITIONS = [
     (
         _("Information requests"),
         _("Requests for information made (one notification may have several)."),
+    ),
+    (
+        _("Voluntary notifications"),
+        _(
+            "Only scheduled notifications (Table I and II substances) count in the figures above. A voluntary "
+            "notification of a non-scheduled chemical is counted only if the exporter set a reply deadline, and "
+            "then apart: voluntary due, and of those replied on time."
+        ),
     ),
 ]
 
@@ -147,11 +159,13 @@ def months_in(period_from: date, period_to: date) -> list[date]:
     return months
 
 
-def counted(queryset: QuerySet | None = None) -> QuerySet:
-    """The notifications the figures count: sent, and not withdrawn unanswered before
-    their deadline. One withdrawn unanswered *after* its deadline stays counted, as a
-    silence: the exporter giving up on a reply must not erase the silence from the record."""
-    queryset = Notification.objects.all() if queryset is None else queryset
+def counted(queryset: QuerySet | None = None, *, kind: str = NotificationKind.SCHEDULED) -> QuerySet:
+    """The notifications the figures count: sent, of ``kind`` (the scheduled ones, unless
+    the voluntary ones are counted apart), and not withdrawn unanswered before their
+    deadline. One withdrawn unanswered *after* its deadline stays counted, as a silence:
+    the exporter giving up on a reply must not erase the silence from the record. A
+    voluntary notification without a deadline has no reply_due and falls in no period."""
+    queryset = Notification.objects.filter(kind=kind) if queryset is None else queryset.filter(kind=kind)
     # The deadline is the end of the reply_due day in UTC (chasing.reply_deadline), so
     # "withdrawn before the deadline" is "withdrawn on or before reply_due, in UTC".
     withdrawn_in_time = Q(
@@ -166,8 +180,10 @@ def counted(queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
-def _in_period(period_from, period_to, importing_countries=None, exporting_country=None) -> QuerySet:
-    base = counted().filter(reply_due__gte=period_from, reply_due__lte=period_to)
+def _in_period(
+    period_from, period_to, importing_countries=None, exporting_country=None, kind=NotificationKind.SCHEDULED
+) -> QuerySet:
+    base = counted(kind=kind).filter(reply_due__gte=period_from, reply_due__lte=period_to)
     if importing_countries is not None:
         base = base.filter(importing_country_id__in=importing_countries)
     if exporting_country:
@@ -199,6 +215,8 @@ class CountryFigures:
     overdue_now: int
     objections: int
     information_requests: int
+    voluntary_due: int = 0
+    voluntary_replied_on_time: int = 0
 
 
 def timeliness(
@@ -241,6 +259,34 @@ def timeliness(
             row["information_requests"] = info.get(row["importing_country_id"], 0)
     # On PostgreSQL the percentiles came with the counts, in the same scan.
     percentiles = {} if connection.vendor == "postgresql" else _percentiles(base)
+    # Voluntary notifications with a deadline: counted apart, in one more grouped query.
+    voluntary = {
+        row["importing_country_id"]: row
+        for row in _in_period(
+            period_from, period_to, importing_countries, exporting_country, kind=NotificationKind.VOLUNTARY
+        )
+        .filter(due)
+        .values("importing_country_id", "importing_country__name")
+        .annotate(due=Count("id"), on_time=Count("id", filter=Q(answered_on_time=True)))
+        .order_by()
+    }
+    known = {row["importing_country_id"] for row in rows}
+    for code, row in voluntary.items():
+        if code not in known:  # a country with only voluntary notifications due
+            rows.append(
+                {
+                    "importing_country_id": code,
+                    "importing_country__name": row["importing_country__name"],
+                    **dict.fromkeys(
+                        ("received", "acknowledged", "replied", "replied_on_time", "due", "overdue_now", "objections"),
+                        0,
+                    ),
+                    "information_requests": 0,
+                    "median": None,
+                    "p90": None,
+                }
+            )
+    rows.sort(key=lambda row: row["importing_country_id"])
     result = []
     for row in rows:
         code = row["importing_country_id"]
@@ -261,6 +307,8 @@ def timeliness(
                 overdue_now=row["overdue_now"],
                 objections=row["objections"],
                 information_requests=row["information_requests"],
+                voluntary_due=voluntary.get(code, {}).get("due", 0),
+                voluntary_replied_on_time=voluntary.get(code, {}).get("on_time", 0),
             )
         )
     return result
@@ -428,6 +476,8 @@ COLUMNS = [
     ("silence_rate", _("Silence rate"), "rate"),
     ("objections", _("Objections"), "count"),
     ("information_requests", _("Information requests"), "count"),
+    ("voluntary_due", _("Voluntary due"), "count"),
+    ("voluntary_replied_on_time", _("Voluntary replied on time"), "count"),
 ]
 
 

@@ -48,6 +48,12 @@ SORTS = {
     "silence_rate": (gettext_lazy("Silence rate"), gettext_lazy("Silence rate"), "desc"),
     "objections": (gettext_lazy("Objections"), gettext_lazy("Objec\u00adtions"), "desc"),
     "information_requests": (gettext_lazy("Information requests"), gettext_lazy("Info. requests"), "desc"),
+    "voluntary_due": (gettext_lazy("Voluntary due"), gettext_lazy("Volun\u00adtary due"), "desc"),
+    "voluntary_replied_on_time": (
+        gettext_lazy("Voluntary replied on time"),
+        gettext_lazy("Volun\u00adtary on time"),
+        "asc",
+    ),
 }
 DEFAULT_SORT = "on_time_rate"
 PRESET_YEARS = 3

@@ -120,4 +120,20 @@
         .catch(function () { signalBox.innerHTML = ""; });
     });
   }
+
+  /* The kind first: a scheduled notification does not show what only a voluntary one asks
+     (the suspicion, chemicals on no list). Without JavaScript everything stays visible,
+     each marked with the kind it is for. New item rows are covered too (a class on the
+     form, not on each element). */
+  var kinds = form.querySelectorAll("input[name=kind]");
+  function showKind() {
+    var chosen = form.querySelector("input[name=kind]:checked");
+    var voluntary = chosen && chosen.value === "voluntary";
+    form.classList.toggle("kind-voluntary", !!voluntary);
+    form.classList.toggle("kind-scheduled", !voluntary);
+  }
+  if (kinds.length) {
+    Array.prototype.forEach.call(kinds, function (radio) { radio.addEventListener("change", showKind); });
+    showKind();
+  }
 })();
