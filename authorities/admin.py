@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from web.admin import ReadOnlyAdmin
 
 from . import services
-from .models import Authority, AuthorityKind, Closure, Country, Substance
+from .models import Authority, AuthorityKind, Closure, Country, Substance, SubstanceChange
 
 
 @admin.register(Country)
@@ -54,10 +54,11 @@ class CountryAdmin(admin.ModelAdmin):
 @admin.register(Substance)
 class SubstanceAdmin(admin.ModelAdmin):
     """Read only: the catalogue is the CSV shipped with the code, and load_reference_data
-    would overwrite any edit made here."""
+    would overwrite any edit made here; INCB maintains the special surveillance list on its
+    page (authorities.surveillance)."""
 
-    list_display = ["name", "code", "schedule", "cas_number", "hs_code", "alr_applicable"]
-    list_filter = ["schedule", "alr_applicable"]
+    list_display = ["name", "code", "schedule", "cas_number", "hs_code", "alr_applicable", "active"]
+    list_filter = ["schedule", "alr_applicable", "active"]
     search_fields = ["name", "code", "cas_number", "hs_code"]
 
     def has_add_permission(self, request):
@@ -174,6 +175,21 @@ class ClosureAdmin(ReadOnlyAdmin):
     search_fields = ["country__name", "country__code", "reason"]
     date_hierarchy = "date"
     list_select_related = ["country", "declared_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SubstanceChange)
+class SubstanceChangeAdmin(ReadOnlyAdmin):
+    """Read only: the history of the special surveillance list, written by
+    authorities.surveillance with each change, never edited or deleted."""
+
+    list_display = ["substance", "action", "at", "by", "reason"]
+    list_filter = ["action"]
+    search_fields = ["substance__name", "substance__code", "reason"]
+    date_hierarchy = "at"
+    list_select_related = ["substance", "by"]
 
     def has_delete_permission(self, request, obj=None):
         return False

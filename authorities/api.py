@@ -1,22 +1,41 @@
 """Reference data for any authenticated user or machine client: substances, countries and
-the directory of authorities. Read only. The contract's field names are fixed
-(docs/api.md); the fields beyond them are documented here and in the schema."""
+the directory of authorities. Read only, except INCB's special surveillance list, which
+INCB's clients maintain (scope ``estimates:write``) through authorities.surveillance. The
+contract's field names are fixed (docs/api.md); the fields beyond them are documented here
+and in the schema."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
+from api import idempotency
 from api.permissions import HasRequiredScope
+from api.responses import ERROR_BODY, IDEMPOTENCY_KEY, R400, R401, validated
 
+from . import surveillance
 from .models import Authority, Country, Substance
+
+WRITE = "estimates:write"
 
 
 class SubstanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Substance
-        fields = ["code", "name", "schedule", "cas_number", "hs_code", "alr_applicable"]
+        fields = [
+            "code",
+            "name",
+            "schedule",
+            "cas_number",
+            "hs_code",
+            "alr_applicable",
+            "active",
+            "recommended_actions",
+        ]
         extra_kwargs = {
             "code": {"help_text": "Stable identifier of the substance, used in notification items."},
             "name": {"help_text": "Name as in the tables of the 1988 Convention."},
@@ -27,7 +46,47 @@ class SubstanceSerializer(serializers.ModelSerializer):
                 "help_text": "True for substances for which importing countries estimate annual legitimate "
                 "requirements (CND resolution 49/3)."
             },
+            "active": {
+                "help_text": "False for an entry retired from the special surveillance list: it is kept, with its "
+                "history, but offered to no new notification. Always true for Tables I and II."
+            },
+            "recommended_actions": {
+                "help_text": "For an entry of the special surveillance list: the voluntary actions INCB recommends "
+                "to governments (CND resolution 60/5). Empty where none are given."
+            },
         }
+
+
+class SurveillanceEntrySerializer(serializers.Serializer):
+    """Shapes only; the rules (a name, a valid and unused CAS number, an HS code of digits
+    and dots) are authorities.surveillance's."""
+
+    name = serializers.CharField(
+        required=False, allow_blank=True, help_text="The chemical's name (required); it gives the entry's `code`."
+    )
+    cas_number = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="CAS registry number `NNNNNNN-NN-N` with its hyphens; the check digit is verified. Optional; "
+        "no other substance may have it.",
+    )
+    hs_code = serializers.CharField(
+        required=False, allow_blank=True, help_text="Harmonized System code, digits and dots (e.g. `2912.21`)."
+    )
+    recommended_actions = serializers.CharField(
+        required=False, allow_blank=True, help_text="The voluntary actions INCB recommends."
+    )
+
+
+class SurveillanceEntryChangeSerializer(SurveillanceEntrySerializer):
+    active = serializers.BooleanField(
+        required=False, help_text="`false` retires the entry (it is kept, never deleted); `true` reinstates it."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Why the entry is retired or reinstated; kept in its history. Only with `active`.",
+    )
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -121,6 +180,16 @@ class CountryFilter(django_filters.FilterSet):
         return queryset.exclude(article_12_10a_tables="") if value else queryset.filter(article_12_10a_tables="")
 
 
+class SubstanceFilter(django_filters.FilterSet):
+    active = django_filters.BooleanFilter(
+        label="Only the current entries (true) or the entries retired from the special surveillance list (false)."
+    )
+
+    class Meta:
+        model = Substance
+        fields = ["schedule", "alr_applicable", "active"]
+
+
 class AuthorityFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(
         field_name="country__code", lookup_expr="iexact", label="ISO 3166-1 alpha-2 code of the country."
@@ -171,17 +240,101 @@ class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
 
+FORBIDDEN_WRITE = OpenApiResponse(
+    ERROR_BODY, description="Only INCB's clients maintain the special surveillance list (scope `estimates:write`)."
+)
+
+
 @reference_schema(
     "substances",
     SubstanceSerializer,
-    "The substance catalogue: Tables I and II of the 1988 Convention and examples from the special "
-    "surveillance list, with CAS numbers and HS codes. Ordered by code.",
+    "The substance catalogue: Tables I and II of the 1988 Convention and INCB's special surveillance list "
+    "(`?schedule=special_surveillance`), with CAS numbers and HS codes. Entries retired from the list are "
+    "listed too, with `active: false` (`?active=true` for the current ones). Ordered by code.",
     "code",
 )
-class SubstanceViewSet(ReferenceViewSet):
+class SubstanceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAuthenticated, HasRequiredScope]
+    required_scopes = {"list": [], "retrieve": [], "create": [WRITE], "partial_update": [WRITE]}
+    pagination_class = ReferencePagination
+    lookup_field = "code"
     queryset = Substance.objects.order_by("code")
     serializer_class = SubstanceSerializer
-    filterset_fields = ["schedule", "alr_applicable"]
+    filterset_class = SubstanceFilter
+
+    @staticmethod
+    def _incb_only(request):
+        if not surveillance.may_maintain(request.user):
+            raise exceptions.PermissionDenied("Only INCB maintains the special surveillance list.")
+
+    @extend_schema(
+        operation_id="substances_create",
+        summary="Add an entry to the special surveillance list",
+        description="INCB adds a chemical to its special surveillance list (CND resolution 60/5): `schedule` is "
+        "`special_surveillance`, `code` the slug of the name. One message per field for a missing name, a name or "
+        "code already in the catalogue, a CAS number whose check digit is wrong or that another substance has, an "
+        "HS code that is not digits and dots; nothing is stored. Scope `estimates:write` (INCB only).",
+        request=SurveillanceEntrySerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: SubstanceSerializer, 400: R400, 401: R401, 403: FORBIDDEN_WRITE},
+        examples=[
+            OpenApiExample(
+                "Benzyl cyanide",
+                request_only=True,
+                value={
+                    "name": "Benzyl cyanide",
+                    "cas_number": "140-29-4",
+                    "hs_code": "2926.90",
+                    "recommended_actions": "Verify the end use of any order above 25 kg.",
+                },
+            )
+        ],
+        tags=["reference data"],
+    )
+    def create(self, request):
+        def work():
+            self._incb_only(request)
+            body = validated(SurveillanceEntrySerializer, request.data).validated_data
+            substance = surveillance.add_entry(actor=request.user, data=body, now=timezone.now())
+            return Response(SubstanceSerializer(substance).data, status=status.HTTP_201_CREATED)
+
+        return idempotency.run(self, request, work)
+
+    @extend_schema(
+        operation_id="substances_partial_update",
+        summary="Change, retire or reinstate an entry of the special surveillance list",
+        description="INCB changes an entry's `name`, `cas_number`, `hs_code` or `recommended_actions` (its `code` "
+        'stays), retires it (`{"active": false}`, with an optional `reason`) or reinstates it (`true`). An entry '
+        "is never deleted; each change is kept in its history. Tables I and II are the Convention's and are not "
+        "edited: a 400 on `schedule`. Setting a field to the value it has changes nothing. Scope "
+        "`estimates:write` (INCB only).",
+        request=SurveillanceEntryChangeSerializer,
+        responses={200: SubstanceSerializer, 400: R400, 401: R401, 403: FORBIDDEN_WRITE},
+        examples=[
+            OpenApiExample(
+                "Retire",
+                request_only=True,
+                value={"active": False, "reason": "Scheduled in Table I; notified as such from now on."},
+            )
+        ],
+        tags=["reference data"],
+    )
+    def partial_update(self, request, code=None):
+        self._incb_only(request)
+        substance = self.get_object()
+        body = validated(SurveillanceEntryChangeSerializer, request.data, partial=True).validated_data
+        now = timezone.now()
+        fields = {field: body[field] for field in surveillance.EDITABLE if field in body}
+        with transaction.atomic():
+            substance = surveillance.change_entry(actor=request.user, substance=substance, data=fields, now=now)
+            if "active" in body and body["active"] != substance.active:
+                change = surveillance.reinstate_entry if body["active"] else surveillance.retire_entry
+                substance = change(actor=request.user, substance=substance, now=now, reason=body.get("reason", ""))
+        return Response(SubstanceSerializer(substance).data)
 
 
 @reference_schema(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from web.dates import validate_typed_date
 from web.forms import add_service_error, error_anchors
 
+from . import surveillance
 from .models import Article12Tables, PeriodKind, ReplyRegime
 from .services import CLOSURE_REASON_MAX_LENGTH, POLICY_FIELDS
 
@@ -86,3 +87,60 @@ class ClosureForm(forms.Form):
 
     def error_anchors(self):
         return error_anchors(self, "closure-form")
+
+
+class SurveillanceEntryForm(forms.Form):
+    """An entry of the special surveillance list, as INCB adds or changes it. The service
+    decides (a name not in the catalogue, a valid CAS number no other substance has, an HS
+    code of digits and dots)."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=surveillance.NAME_MAX_LENGTH,
+        help_text=_("The chemical's name as INCB's list gives it, for example “Benzyl cyanide”."),
+        error_messages={"required": _("Give the chemical's name, as INCB's list has it.")},
+    )
+    cas_number = forms.CharField(
+        label=_("CAS number"),
+        required=False,
+        max_length=20,
+        help_text=_("With its hyphens, for example 140-29-4. The last digit is checked."),
+    )
+    hs_code = forms.CharField(
+        label=_("HS code"),
+        required=False,
+        max_length=surveillance.HS_CODE_MAX_LENGTH,
+        help_text=_("Harmonized System code, digits and dots, for example 2926.90."),
+    )
+    recommended_actions = forms.CharField(
+        label=_("Recommended actions"),
+        required=False,
+        max_length=surveillance.RECOMMENDED_ACTIONS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The voluntary actions INCB recommends to governments for this chemical."),
+    )
+    optional_fields = ("cas_number", "hs_code", "recommended_actions")
+
+    def add_service_error(self, error: ValidationError):
+        add_service_error(self, error)
+
+    def error_anchors(self):
+        return error_anchors(self, "id_name")
+
+
+class SurveillanceReasonForm(forms.Form):
+    """Why an entry is retired (required) or reinstated."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=surveillance.REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the entry's history and shown with it, for example “Scheduled in Table I”."),
+        error_messages={"required": _("Say why, for example “Scheduled in Table I”.")},
+    )
+
+    def add_service_error(self, error: ValidationError):
+        add_service_error(self, error)
+
+    def error_anchors(self):
+        return error_anchors(self, "id_reason")

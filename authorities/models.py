@@ -152,6 +152,10 @@ class Substance(models.Model):
     alr_applicable = models.BooleanField(_("annual legitimate requirements apply"), default=False)
     added = models.CharField(_("added to the tables"), max_length=20, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # A retired entry of the special surveillance list stays (notifications and incidents
+    # name it, and its history is kept) but is offered to no new filing.
+    active = models.BooleanField(_("active"), default=True)
+    recommended_actions = models.TextField(_("recommended actions"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -160,6 +164,48 @@ class Substance(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def on_surveillance_list(self) -> bool:
+        return self.schedule == Schedule.SPECIAL_SURVEILLANCE
+
+
+class SubstanceChangeAction(models.TextChoices):
+    ADDED = "added", _("Added")
+    CHANGED = "changed", _("Changed")
+    RETIRED = "retired", _("Retired")
+    REINSTATED = "reinstated", _("Reinstated")
+
+
+class SubstanceChange(models.Model):
+    """One change of an entry of the special surveillance list, by INCB: append only,
+    written by authorities.surveillance in the transaction of the change. ``before`` and
+    ``after`` hold the entry's maintained fields (empty ``before`` for an addition)."""
+
+    substance = models.ForeignKey(
+        Substance, verbose_name=_("substance"), on_delete=models.PROTECT, related_name="changes"
+    )
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=12, choices=SubstanceChangeAction.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["substance", "at", "pk"]
+        verbose_name = _("change of the surveillance list")
+        verbose_name_plural = _("changes of the surveillance list")
+
+    def __str__(self):
+        return f"{self.substance_id} {self.action} {self.at.isoformat()}"
 
 
 class AuthorityKind(models.TextChoices):

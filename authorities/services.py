@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from web.dates import for_people, in_range, out_of_range_message
 
-from .models import Authority, AuthorityKind, Closure, Country, Schedule, Substance
+from .models import Authority, AuthorityKind, Closure, Country, Schedule, Substance, SubstanceChange
 from .working_days import SATURDAY, public_holidays
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,15 @@ def load_reference_data() -> LoadReport:
                 "added": row["added"].strip(),
                 "notes": row["notes"].strip(),
             }
+    # The special surveillance list is INCB's once it maintains an entry on the portal
+    # (authorities.surveillance): the catalogue adds the public examples, but never
+    # rewrites an entry INCB has changed since.
+    maintained = set(
+        SubstanceChange.objects.filter(substance__schedule=Schedule.SPECIAL_SURVEILLANCE)
+        .values_list("substance__code", flat=True)
+        .distinct()
+    )
+    substances = {code: values for code, values in substances.items() if code not in maintained}
     report = LoadReport()
     report.countries_created, report.countries_updated = _sync(Country, "code", countries)
     report.substances_created, report.substances_updated = _sync(Substance, "code", substances)

@@ -1,4 +1,6 @@
-"""The directory, the country pages and INCB's page of declared policies.
+"""The directory, the country pages, INCB's page of declared policies and the special
+surveillance list (every authority reads it; INCB's staff add, change, retire and
+reinstate its entries, through authorities.surveillance, and read each entry's history).
 
 Thin adapters: they read the request, call the services in authorities.services for every
 change, and render."""
@@ -9,15 +11,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from web.dates import for_people
 
-from . import services
-from .forms import ClosureForm, CountryPolicyForm
-from .models import Authority, Closure, Country, ReplyRegime
+from . import services, surveillance
+from .forms import ClosureForm, CountryPolicyForm, SurveillanceEntryForm, SurveillanceReasonForm
+from .models import Authority, Closure, Country, ReplyRegime, Schedule, Substance
 from .working_days import is_covered, weekday_holidays
 
 MAX_SEARCH_LENGTH = 100
@@ -193,3 +196,147 @@ def policy_edit(request, code):
             messages.success(request, _("The declared policy of %(country)s is saved.") % {"country": country.name})
             return redirect("authorities:policies")
     return render(request, "authorities/policy_edit.html", {"country": country, "form": form})
+
+
+# --- the special surveillance list ----------------------------------------------------
+
+
+def _require_authority(request):
+    """The list is distributed to authorities only (national ones and INCB)."""
+    if not request.user.authority_id:
+        raise PermissionDenied
+
+
+def _require_maintainer(request):
+    if not surveillance.may_maintain(request.user):
+        raise PermissionDenied
+
+
+def _entry(code) -> Substance:
+    return get_object_or_404(Substance, code=code, schedule=Schedule.SPECIAL_SURVEILLANCE)
+
+
+@login_required
+@require_GET
+def surveillance_list(request):
+    _require_authority(request)
+    entries = list(Substance.objects.filter(schedule=Schedule.SPECIAL_SURVEILLANCE).order_by("name"))
+    retired = [entry for entry in entries if not entry.active]
+    retirements = surveillance.retirements(retired)
+    for entry in retired:
+        entry.retirement = retirements.get(entry.pk)
+    return render(
+        request,
+        "authorities/surveillance.html",
+        {
+            "entries": [entry for entry in entries if entry.active],
+            "retired": retired,
+            "may_maintain": surveillance.may_maintain(request.user),
+        },
+    )
+
+
+def _entry_form_page(request, form, entry=None):
+    return render(
+        request,
+        "authorities/surveillance_form.html",
+        {"form": form, "entry": entry, "errors": form.error_anchors()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveillance_add(request):
+    _require_maintainer(request)
+    form = SurveillanceEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = surveillance.add_entry(actor=request.user, data=form.cleaned_data, now=timezone.now())
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("%(name)s is on the special surveillance list.") % {"name": entry.name})
+            return redirect(reverse("authorities:surveillance") + f"#entry-{entry.code}")
+    return _entry_form_page(request, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveillance_edit(request, code):
+    _require_maintainer(request)
+    entry = _entry(code)
+    initial = {field: getattr(entry, field) for field in surveillance.EDITABLE}
+    form = SurveillanceEntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = surveillance.change_entry(
+                actor=request.user, substance=entry, data=form.cleaned_data, now=timezone.now()
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("The entry %(name)s is saved.") % {"name": entry.name})
+            return redirect(reverse("authorities:surveillance") + f"#entry-{entry.code}")
+    return _entry_form_page(request, form, entry)
+
+
+def _confirm(request, code, *, retire: bool):
+    _require_maintainer(request)
+    entry = _entry(code)
+    if entry.active != retire:
+        messages.error(
+            request,
+            (_("%(name)s is already retired.") if retire else _("%(name)s is on the list already."))
+            % {"name": entry.name},
+        )
+        return redirect("authorities:surveillance")
+    form = SurveillanceReasonForm(request.POST or None)
+    form.fields["reason"].required = retire
+    if not retire:
+        form.optional_fields = ("reason",)
+    if request.method == "POST" and form.is_valid():
+        change = surveillance.retire_entry if retire else surveillance.reinstate_entry
+        try:
+            change(actor=request.user, substance=entry, now=timezone.now(), reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            if retire:
+                text = _("%(name)s is retired from the list; its history is kept.")
+            else:
+                text = _("%(name)s is on the list again.")
+            messages.success(request, text % {"name": entry.name})
+            return redirect(reverse("authorities:surveillance") + ("#retired-heading" if retire else ""))
+    return render(
+        request,
+        "authorities/surveillance_confirm.html",
+        {"entry": entry, "form": form, "retire": retire, "errors": form.error_anchors()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveillance_retire(request, code):
+    """A confirmation page with the reason, then the retirement (POST)."""
+    return _confirm(request, code, retire=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveillance_reinstate(request, code):
+    return _confirm(request, code, retire=False)
+
+
+@login_required
+@require_GET
+def surveillance_history(request, code):
+    _require_maintainer(request)
+    entry = _entry(code)
+    return render(
+        request,
+        "authorities/surveillance_history.html",
+        {
+            "entry": entry,
+            "changes": [(change, surveillance.differences(change)) for change in surveillance.history(entry)],
+        },
+    )

@@ -49,9 +49,10 @@ def substance_label(substance: Substance) -> str:
 
 def substance_choices():
     """The catalogue grouped by schedule; each label carries the CAS number and HS code so
-    that the picker finds a substance by any of the three."""
+    that the picker finds a substance by any of the three. An entry retired from the special
+    surveillance list is not offered (the service refuses it too)."""
     by_schedule = {value: [] for value in Schedule.values}
-    for substance in Substance.objects.only("code", "name", "schedule", "cas_number", "hs_code"):
+    for substance in Substance.objects.filter(active=True).only("code", "name", "schedule", "cas_number", "hs_code"):
         by_schedule[substance.schedule].append((substance.code, substance_label(substance)))
     return [("", _("Choose a substance"))] + [
         (Schedule(value).label, choices) for value, choices in by_schedule.items() if choices

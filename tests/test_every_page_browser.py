@@ -67,6 +67,7 @@ class Samples:
     incident: str = ""  # issue 11: reported by NL, naming the samples' importer
     flagged: str = ""  # issue 13: sent above Ghana's pseudoephedrine estimate
     flagged_draft: str = ""  # issue 13: a draft that would go further above it
+    voluntary: str = ""  # issue 12: a voluntary notification of a chemical on no list
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,25 @@ VISITS = {
     # Filtered: all 249 countries are the same rows, and would cost axe half a minute.
     "authorities/policies/": [Visit("policies-gu", "incb", to("authorities:policies", query="?q=gu"))],
     "authorities/policies/<str:code>/": [Visit("policy-edit", "incb", to("authorities:policy_edit", "GH"))],
+    # Issue 12: INCB's special surveillance list as an authority reads it, and as INCB keeps it.
+    "authorities/surveillance/": [
+        Visit("surveillance-exporter", "exporter", to("authorities:surveillance")),
+        Visit("surveillance-incb", "incb", to("authorities:surveillance")),
+    ],
+    "authorities/surveillance/add/": [Visit("surveillance-add", "incb", to("authorities:surveillance_add"))],
+    "authorities/surveillance/<slug:code>/edit/": [
+        Visit("surveillance-edit", "incb", to("authorities:surveillance_edit", "benzaldehyde"))
+    ],
+    "authorities/surveillance/<slug:code>/retire/": [
+        Visit("surveillance-retire", "incb", to("authorities:surveillance_retire", "benzaldehyde"))
+    ],
+    # The samples' retired entry, with its history (added, changed, retired).
+    "authorities/surveillance/<slug:code>/reinstate/": [
+        Visit("surveillance-reinstate", "incb", to("authorities:surveillance_reinstate", "1-phenyl-2-nitropropene"))
+    ],
+    "authorities/surveillance/<slug:code>/history/": [
+        Visit("surveillance-history", "incb", to("authorities:surveillance_history", "1-phenyl-2-nitropropene"))
+    ],
     "notifications/": [
         Visit("dashboard-exporter", "exporter", to("notifications:dashboard")),
         Visit("dashboard-importer", "importer", to("notifications:dashboard")),
@@ -177,7 +197,11 @@ VISITS = {
         Visit("list-exporter", "exporter", to("notifications:list")),
     ],
     "notifications/search/": [Visit("search", "exporter", to("notifications:search", query="?q=DE-2026"))],
-    "notifications/new/": [Visit("filing-form-new", "exporter", to("notifications:create"))],
+    "notifications/new/": [
+        Visit("filing-form-new", "exporter", to("notifications:create")),
+        # Issue 12: the form for each kind (the voluntary one asks why, and takes chemicals on no list).
+        Visit("filing-form-voluntary", "exporter", to("notifications:create", query="?kind=voluntary")),
+    ],
     "notifications/<str:reference>/": [
         Visit("detail-draft", "exporter", to("notifications:detail", "draft")),
         Visit("detail-awaiting-reply-exporter", "exporter", to("notifications:detail", "awaiting")),
@@ -197,6 +221,7 @@ VISITS = {
         # Issue 13: above the estimate, as the importer decides, and a draft that would raise it.
         Visit("detail-flagged-importer", "importer", to("notifications:detail", "flagged")),
         Visit("detail-draft-over-estimate", "exporter", to("notifications:detail", "flagged_draft")),
+        Visit("detail-voluntary-importer", "importer", to("notifications:detail", "voluntary")),
     ],
     "notifications/<str:reference>/print/": [Visit("print", "importer", to("notifications:print", "awaiting"))],
     "notifications/<str:reference>/edit/": [Visit("edit-draft", "exporter", to("notifications:edit", "draft"))],
@@ -449,6 +474,28 @@ def samples(cast, settings, tmp_path, monkeypatch):
         now=now,
     )
 
+    from authorities import surveillance
+
+    retired_entry = surveillance.add_entry(
+        actor=cast.incb_reviewer,
+        data={
+            "name": "1-Phenyl-2-nitropropene",
+            "cas_number": "705-60-2",
+            "hs_code": "2904.20",
+            "recommended_actions": "Verify the end use of every consignment above 5 kg with the importing authority.",
+        },
+        now=now - timedelta(days=30),
+    )
+    surveillance.change_entry(
+        actor=cast.incb_admin, substance=retired_entry, data={"hs_code": "2904.20.00"}, now=now - timedelta(days=20)
+    )
+    surveillance.retire_entry(
+        actor=cast.incb_admin,
+        substance=retired_entry,
+        now=now - timedelta(days=2),
+        reason="Now controlled by the national legislation of every country that trades it; notified as such.",
+    )
+
     verified = make_user("tfa_officer", cast.exporter, Role.OFFICER)
     TOTPDevice.objects.create(user=verified, name="phone", confirmed=True)
     password_only = make_user("tfa_viewer", cast.exporter, Role.VIEWER)
@@ -476,6 +523,22 @@ def samples(cast, settings, tmp_path, monkeypatch):
         incident=sample_incident(cast, now).reference,
         flagged=flagged.reference,
         flagged_draft=flagged_draft.reference,
+        voluntary=voluntary_sample(cast, now).reference,
+    )
+
+
+def voluntary_sample(cast, now):
+    """A voluntary notification of a chemical outside the catalogue, without a deadline."""
+    from notifications.services import ItemData
+
+    return file(
+        cast,
+        now=now - timedelta(hours=5),
+        kind="voluntary",
+        suspicion="A trading company new to this trade orders 2 tonnes, pays in advance in cash and asks for "
+        "unmarked drums; the consignee's address is a freight forwarder's.",
+        items=[ItemData(chemical_name="Isosafrole", cas_number="120-58-1", quantity=Decimal("2000"), unit="kg")],
+        end_use="",
     )
 
 

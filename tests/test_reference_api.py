@@ -36,6 +36,8 @@ def test_substances_carry_the_contract_fields_and_values(api):
         "cas_number": "299-42-3",
         "hs_code": "2939.41",
         "alr_applicable": True,
+        "active": True,
+        "recommended_actions": "",
     }
     assert substances["potassium-permanganate"]["alr_applicable"] is False
     assert {row["schedule"] for row in substances.values()} == {"table_i", "table_ii", "special_surveillance"}
@@ -159,9 +161,16 @@ def test_every_authenticated_user_may_read_reference_data(client, cast, path):
         assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", REFERENCE_LISTS)
+@pytest.mark.parametrize("path", ["/api/v1/countries/", "/api/v1/authorities/"])
 def test_reference_data_is_read_only(api, path):
     assert api.post(path, {"code": "x"}, content_type="application/json").status_code == 405
+
+
+def test_only_incb_adds_to_the_substances(api):
+    # The special surveillance list is INCB's (tests/test_surveillance_list.py); the tables are nobody's here.
+    assert api.post("/api/v1/substances/", {"name": "x"}, content_type="application/json").status_code == 403
+    assert api.delete("/api/v1/substances/ephedrine/").status_code == 405
+    assert api.put("/api/v1/substances/ephedrine/", {}, content_type="application/json").status_code == 405
 
 
 def test_the_schema_documents_the_reference_endpoints(api):

@@ -69,6 +69,24 @@ def test_a_special_surveillance_substance_goes_in_a_voluntary_notification_only(
     )
 
 
+def test_an_entry_retired_from_the_list_is_neither_offered_nor_accepted(cast, client):
+    from authorities import surveillance
+    from authorities.models import Substance
+
+    nitroethane = Substance.objects.get(code="nitroethane")
+    surveillance.retire_entry(actor=cast.incb_reviewer, substance=nitroethane, now=NOW, reason="Scheduled now.")
+    errors = refused(
+        cast,
+        kind="voluntary",
+        suspicion=SUSPICION,
+        items=[ItemData(substance="nitroethane", quantity=Decimal("5"), unit="kg")],
+    )
+    assert "retired" in errors["items.0.substance"][0]
+    client.force_login(cast.exporter_officer)
+    page = client.get(reverse("notifications:create")).content.decode()
+    assert 'value="nitroethane"' not in page and 'value="benzaldehyde"' in page
+
+
 def test_a_table_i_item_in_a_voluntary_notification_is_refused_naming_it(cast):
     errors = refused(
         cast,

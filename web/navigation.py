@@ -8,6 +8,12 @@ ROUTE_SECTIONS = {
     "notifications:dashboard": "dashboard",
     "authorities:policies": "policies",
     "authorities:policy_edit": "policies",
+    "authorities:surveillance": "surveillance",
+    "authorities:surveillance_add": "surveillance",
+    "authorities:surveillance_edit": "surveillance",
+    "authorities:surveillance_retire": "surveillance",
+    "authorities:surveillance_reinstate": "surveillance",
+    "authorities:surveillance_history": "surveillance",
     "monitoring:risk": "risk",
     "monitoring:risk_csv": "risk",
 }
