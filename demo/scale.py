@@ -475,7 +475,8 @@ COLUMNS = {
     ),
     "notifications_item": (
         "id", "notification_id", "position", "substance_id", "form", "trade_name",
-        "concentration_percent", "quantity", "unit", "packages",
+        "concentration_percent", "quantity", "unit", "packages", "importing_country_id", "submitted_at",
+        "notification_status",
     ),
     "notifications_transitcountry": ("id", "notification_id", "country_id", "position"),
     "notifications_response": ("id", "notification_id", "kind", "comment", "authority_id", "user_id", "created_at"),
@@ -837,6 +838,9 @@ class Simulator:
                 f"{quantity:.3f}",
                 unit,
                 f"{rng.randint(1, 80)} {rng.choice(PACKAGES)}",
+                importing if submitted else NULL,  # the notification's, copied when sent
+                ts(submitted),
+                status,
             )
 
         if rng.random() < 0.3:

@@ -327,9 +327,28 @@ class Item(models.Model):
     received_quantity = models.DecimalField(
         _("quantity received"), max_digits=15, decimal_places=3, null=True, blank=True
     )
+    # The notification's destination and sending time, copied when it is sent (a sent
+    # notification never changes either), and its status, copied at every transition
+    # (services._transition, the one place a status changes), so that the estimates and the
+    # risk flags read a country's items of a substance over a period from one index alone,
+    # instead of joining every item of the substance worldwide, or each item found, to the
+    # notifications (docs/performance.md, issue 13).
+    importing_country = models.ForeignKey(
+        "authorities.Country", on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    notification_status = models.CharField(max_length=25, choices=Status.choices, default=Status.DRAFT)
 
     class Meta:
         ordering = ["position"]
+        indexes = [
+            models.Index(
+                fields=["substance", "importing_country", "submitted_at"],
+                include=["notification", "notification_status", "quantity", "unit", "form", "concentration_percent"],
+                condition=Q(submitted_at__isnull=False),
+                name="item_by_destination",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["notification", "position"], name="item_position_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),

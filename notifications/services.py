@@ -267,7 +267,7 @@ def _item_kind_errors(prefix, item: ItemData, substance, voluntary: bool, comple
             )
             % {"name": substance.name}
         ]
-    elif substance is not None and not getattr(substance, "active", True):
+    elif substance is not None and not substance.active:
         errors[f"{prefix}.substance"] = [
             _("%(name)s has been retired from the special surveillance list.") % {"name": substance.name}
         ]
@@ -345,6 +345,9 @@ def _transition(notification, action, *, now, expected_version=None, where=None,
     if target is not None:
         updates["status"] = target
     changed = query.update(version=F("version") + 1, updated_at=now, **updates)
+    if changed == 1 and target is not None:
+        # The items' copy of the status (Item.notification_status), in the same transaction.
+        Item.objects.filter(notification_id=notification.pk).update(notification_status=target)
     if changed != 1:
         notification.refresh_from_db()
         if expected_version is not None and notification.version != expected_version:
@@ -414,6 +417,9 @@ def _write_children(notification, data: NotificationData, transits, substances):
             quantity=item.quantity,
             unit=item.unit,
             packages=item.packages.strip(),
+            importing_country_id=notification.importing_country_id if notification.submitted_at else None,
+            submitted_at=notification.submitted_at,
+            notification_status=notification.status,
         )
         for position, item in enumerate(data.items, start=1)
     )
@@ -626,6 +632,9 @@ def _send(*, actor, notification: Notification, now: datetime, expected_version=
         importing_authority=focal_point,
         next_chase_at=first_chase_at(reply_due) if reply_due else None,
         chase_step=0,
+    )
+    Item.objects.filter(notification=notification).update(
+        importing_country_id=notification.importing_country_id, submitted_at=now
     )
     record_event(
         notification,

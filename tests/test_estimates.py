@@ -336,3 +336,44 @@ def test_the_risk_export_is_exactly_the_filtered_rows(cast, client):
     assert "150 kg above its estimate of 100 kg" in rows[1][-1]
     client.force_login(cast.exporter_officer)
     assert client.get(reverse("monitoring:risk_csv")).status_code == 404
+
+
+def test_the_items_copy_of_their_notifications_destination_time_and_status_follows_every_transition(cast):
+    """What the estimates and the flags read from the items alone (Item.importing_country,
+    submitted_at, notification_status) is the notification's, after each kind of change."""
+    from django.db.models import F, Q
+
+    from notifications import services
+    from notifications.models import Item
+
+    def copies_hold():
+        stale = Item.objects.exclude(notification_status=F("notification__status")) | Item.objects.filter(
+            Q(notification__submitted_at__isnull=False)
+            & (
+                ~Q(submitted_at=F("notification__submitted_at"))
+                | ~Q(importing_country=F("notification__importing_country"))
+            )
+        )
+        return not stale.exists()
+
+    draft = file(cast, now=_now(), draft=True)
+    assert copies_hold() and draft.items.get().submitted_at is None
+    services.submit(actor=cast.exporter_officer, notification=draft, now=_now())
+    objected, withdrawn, asked = (file(cast, now=_now()) for _ in range(3))
+    services.respond(
+        actor=cast.importer_officer, notification=objected, decision="objection", comment="No.", now=_now()
+    )
+    services.withdraw(actor=cast.exporter_officer, notification=withdrawn, reason="Cancelled.", now=_now())
+    services.respond(
+        actor=cast.importer_officer, notification=asked, decision="information_requested", comment="Who?", now=_now()
+    )
+    services.amend(
+        actor=cast.exporter_officer,
+        notification=draft,
+        data=services.replace(services.stored_data(draft), carrier="Maersk Line"),
+        now=_now(),
+    )
+    assert copies_hold()
+    assert sorted(Item.objects.values_list("notification_status", flat=True)) == sorted(
+        ["awaiting_reply", "objection", "withdrawn", "information_requested"]
+    )

@@ -109,3 +109,93 @@ def test_the_sweep_s_candidate_query_uses_its_partial_index(seeded):
     assert "notif_chase_due" in text and not FORBIDDEN.search(text), text
     # And it is the query sweep.candidates runs.
     assert len(sweep.candidates(now=at, batch=500)) == min(500, query.count())
+
+
+# --- the risk flags and the estimates (issue 13) -------------------------------------------
+
+# The flags' and the estimate view's queries read the items and the party names too: neither
+# may be read whole at filing.
+FORBIDDEN_RISK = re.compile(
+    r"Seq Scan on (notifications_notification|notifications_item|incidents_notificationpartyname)\b"
+)
+
+
+def plans_of(function, *args, **kwargs) -> list[tuple[str, str]]:
+    """(SQL, plan) of every SELECT ``function`` runs, planned with sequential scans priced
+    out (and pg_trgm's threshold as backtracking sets it)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.backtracking import CANDIDATE_SIMILARITY
+
+    with CaptureQueriesContext(connection) as captured:
+        function(*args, **kwargs)
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    out = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [CANDIDATE_SIMILARITY])
+        for sql in selects:
+            cursor.execute("EXPLAIN " + sql)
+            out.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
+    return out
+
+
+def assert_no_scan_of_the_big_tables(plans, *tables):
+    for table in tables:
+        assert any(table in sql for sql, _plan in plans), f"no query read {table}: {[s for s, _p in plans]}"
+    for sql, text in plans:
+        assert not FORBIDDEN_RISK.search(text), f"{sql}\n{text}"
+
+
+@pytest.fixture
+def indexed(seeded):
+    """The seed with its party names (seed_scale does not write them), ANALYZEd."""
+    call_command("index_party_names", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def test_the_estimate_view_s_query_uses_indexes(seeded):
+    from monitoring import estimates
+
+    substances = estimates.alr_substances()
+    for country in busiest_and_quietest_importers():
+        text = plan(
+            estimates.counted_items([country], NOW.year - 1, substances).values_list(
+                "notification__importing_country_id", "substance_id", "quantity", "unit"
+            )
+        )
+        assert not FORBIDDEN_RISK.search(text), f"{country}:\n{text}"
+        # What the view runs (monitoring.api -> estimates.rows): notified() among its queries.
+        plans = plans_of(estimates.rows, [country], NOW.year - 1)
+        assert_no_scan_of_the_big_tables(plans, "notifications_item")
+        plans = plans_of(estimates.notified, [country], NOW.year, substances, exclude=1, sent_before=(NOW, 10**9))
+        # The items' own copy of destination, time and status: no join with the notifications.
+        assert_no_scan_of_the_big_tables(plans, "notifications_item")
+        assert all("item_by_destination" in text for _sql, text in plans if "notifications_item" in _sql), plans
+
+
+def test_the_unusual_quantity_history_uses_indexes(seeded):
+    from authorities.models import Substance
+    from monitoring import flags
+
+    for country in busiest_and_quietest_importers():
+        for code in ("ephedrine", "acetone"):
+            substance = Substance.objects.get(code=code)
+            for history in (flags.history_of, flags.history_stats):
+                plans = plans_of(history, country, substance, until=NOW, exclude=1)
+                assert_no_scan_of_the_big_tables(plans, "notifications_item")
+                assert all("item_by_destination" in text for _sql, text in plans), plans
+
+
+def test_the_party_name_flags_use_indexes(indexed):
+    from incidents.models import NotificationPartyName
+    from monitoring import flags
+
+    for country in busiest_and_quietest_importers():
+        sent = Notification.objects.filter(importing_country_id=country).exclude(status=Status.DRAFT)
+        notification = sent.order_by("-submitted_at", "-pk").first()
+        assert NotificationPartyName.objects.filter(notification=notification, role="importer").exists()
+        for assess in (flags.assess_new_importer, flags.assess_prior_objection):
+            plans = plans_of(assess, notification, now=NOW)
+            assert_no_scan_of_the_big_tables(plans, "incidents_notificationpartyname")

@@ -177,6 +177,36 @@ def test_unusual_quantity_fires_far_above_the_history(cast):
     assert "above the 95th percentile" in flag.detail and "three times the median (100 kg)" in flag.detail
 
 
+def test_the_databases_statistics_are_pythons_on_every_kind_of_item(cast, on_postgres):
+    """On PostgreSQL the history's median and 95th percentile are one aggregate query; they
+    must be what the Python rules (estimates.kg_of, statistics) give for the same items:
+    grams, a preparation by its concentration, litres of a liquid by its density."""
+    import statistics as py
+
+    from authorities.models import Substance
+    from monitoring.flags import history_of, history_stats
+
+    items = [
+        ItemData(substance="p-2-p", quantity=Decimal(q), unit=u, packages="drums", form=f, trade_name=t, **c)
+        for q, u, f, t, c in [
+            ("100", "kg", "substance", "", {}),
+            ("250000", "g", "substance", "", {}),
+            ("80", "l", "substance", "", {}),
+            ("500", "kg", "mixture", "Blend", {"concentration_percent": Decimal("12.5")}),
+            ("40", "l", "preparation", "Solution", {"concentration_percent": Decimal("30")}),
+            ("3", "kg", "substance", "", {}),
+        ]
+    ]
+    for index, item in enumerate(items):
+        file(cast, now=NOW - timedelta(days=30 + index), items=[item])
+    p2p = Substance.objects.get(code="p-2-p")
+    python = history_of("GH", p2p, until=NOW, exclude=None)
+    count, median, p95 = history_stats("GH", p2p, until=NOW, exclude=None)
+    assert count == len(python) == 6
+    assert median == Decimal(str(py.median(python))).quantize(Decimal("0.001")) == Decimal("71.490")
+    assert p95 == Decimal(str(py.quantiles(python, n=100, method="inclusive")[94])).quantize(Decimal("0.001"))
+
+
 def test_unusual_quantity_needs_both_the_percentile_and_three_medians(cast):
     history(cast, [100, 110, 90, 120, 100, 95, 105, 130, 100, 98, 101, 99])
     above_p95_only = file(cast, now=NOW, items=ephedrine("200"))  # > p95 (~126) but < 3 x 100

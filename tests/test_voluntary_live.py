@@ -37,7 +37,15 @@ def _voluntary(**overrides) -> dict:
         kind="voluntary",
         suspicion=SUSPICION,
         end_use="",
-        items=[{"substance": None, "chemical_name": "Isosafrole", "cas_number": "120-58-1", "quantity": "2000", "unit": "kg"}],
+        items=[
+            {
+                "substance": None,
+                "chemical_name": "Isosafrole",
+                "cas_number": "120-58-1",
+                "quantity": "2000",
+                "unit": "kg",
+            }
+        ],
     )
     body.update(overrides)
     return body
@@ -82,7 +90,11 @@ def test_voluntary_notifications_and_the_surveillance_list_through_the_live_serv
         ({"items": [{"substance": "ephedrine", "quantity": "5", "unit": "kg"}]}, "items.0.substance"),
         ({"suspicion": ""}, "suspicion"),
         (
-            {"items": [{"substance": None, "chemical_name": "X", "cas_number": "120-58-2", "quantity": "5", "unit": "kg"}]},
+            {
+                "items": [
+                    {"substance": None, "chemical_name": "X", "cas_number": "120-58-2", "quantity": "5", "unit": "kg"}
+                ]
+            },
             "items.0.cas_number",
         ),
     ):
