@@ -310,6 +310,17 @@ ROUTES_COVERED_ELSEWHERE = {
     "country": "any signed-in user (the closure form only for those who may): this file",
     "policies": "INCB only, 404 for others: tests/test_authorities_pages.py",
     "policy_edit": "INCB only, 404 for others: tests/test_authorities_pages.py",
+    **dict.fromkeys(
+        (
+            "surveillance",
+            "surveillance_add",
+            "surveillance_edit",
+            "surveillance_retire",
+            "surveillance_reinstate",
+            "surveillance_history",
+        ),
+        "the special surveillance list's own matrix: tests/test_surveillance_list.py",
+    ),
 }
 
 
