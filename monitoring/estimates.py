@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import formats
 
 from authorities.models import Substance
 from notifications.models import Form, Item, Status
@@ -46,6 +47,16 @@ def kg_of(quantity, unit: str, form: str, concentration, substance_code: str) ->
     elif unit in ("l", "ml"):
         amount = amount * DENSITY_KG_PER_L.get(substance_code, Decimal("1"))
     return amount.quantize(THOUSANDTH)
+
+
+def format_kg(value) -> str:
+    """A quantity of kg for people, in the active language's number format: thousands
+    grouped, no trailing zeros (1,000,000 and 12.5); the API and the CSV keep the decimal
+    string. The flags' details and the pages both use it."""
+    number = Decimal(value).normalize()
+    if number == number.to_integral():
+        number = number.quantize(Decimal(1))
+    return formats.number_format(number, use_l10n=True, force_grouping=True)
 
 
 def alr_substances() -> dict[int, Substance]:

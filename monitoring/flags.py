@@ -45,11 +45,7 @@ LOOKBACK = timedelta(days=3 * 365)
 HISTORY_STATUSES = (Status.AWAITING_REPLY, Status.INFORMATION_REQUESTED, Status.NO_OBJECTION, Status.OBJECTION)
 
 
-def _kg(value) -> str:
-    number = Decimal(value).normalize()
-    if number == number.to_integral():
-        number = number.quantize(Decimal(1))
-    return formats.number_format(number, use_l10n=True, force_grouping=True)
+_kg = estimates.format_kg
 
 
 def _date(value: str) -> str:

@@ -3,7 +3,7 @@ by flag, country and substance, sortable by a fixed set of keys (never a column 
 the query string, with the primary key as the tie-breaker). The page and its CSV export
 take their rows from here, so the file is exactly the page."""
 
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from notifications import risk
@@ -24,8 +24,8 @@ def open_flags(*, kind=None, country=None, substance=None):
     if kind:
         signals = signals.filter(kind=kind)
     if country is not None:
-        signals = signals.filter(notification__exporting_country=country) | signals.filter(
-            notification__importing_country=country
+        signals = signals.filter(
+            Q(notification__exporting_country=country) | Q(notification__importing_country=country)
         )
     if substance is not None:
         signals = signals.filter(notification__in=Item.objects.filter(substance=substance).values("notification_id"))

@@ -6,13 +6,14 @@ ISO 8601 (a date as 2026-12-16, an instant in UTC as 2026-12-02T15:20:00+00:00).
 cell goes through web.exports.spreadsheet_safe: exporter and importer names are typed by
 other authorities' officers, and a spreadsheet must not run one as a formula."""
 
-import csv
 import io
+import itertools
 from datetime import UTC
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from web import exports as web_exports
 from web.exports import spreadsheet_safe
 
 
@@ -66,14 +67,8 @@ def csv_lines(rows):
     """The CSV, line by line (for a StreamingHttpResponse): the byte-order mark that tells
     spreadsheet programs it is UTF-8 (country and company names), the headings, the rows."""
 
-    class _Line:
-        def write(self, text):
-            return text
-
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(headings())
-    for row in rows:
-        yield writer.writerow([_text_cell(value(row), kind) for _label, value, kind in COLUMNS])
+    table = ([_text_cell(value(row), kind) for _label, value, kind in COLUMNS] for row in rows)
+    yield from web_exports.csv_lines(itertools.chain([headings()], table), bom=True)
 
 
 def to_xlsx(rows) -> bytes:

@@ -2,6 +2,7 @@
 and a stand-in for the broker (tests here call the background functions directly)."""
 
 import base64
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,24 @@ def token_for(http, authority, *, scopes=None, name="Licensing system") -> str:
     )
     assert response.status_code == 200, response.content
     return response.json()["access_token"]
+
+
+def live_client(live_server, authority, scopes=None):
+    """An httpx client of the live server holding a bearer token from POST /oauth/token/
+    (client credentials by HTTP Basic), as a licensing system holds one."""
+    import httpx
+
+    _app, client_id, secret = create_api_client(authority=authority, name=f"Live {uuid.uuid4().hex[:6]}", scopes=scopes)
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    answer = httpx.post(
+        f"{live_server.url}/oauth/token/",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {answer.json()['access_token']}"}, timeout=30
+    )
 
 
 def bearer(token) -> dict:

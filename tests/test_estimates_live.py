@@ -4,17 +4,14 @@ acceptance line): the contract's ``GET``/``POST /api/v1/estimates/`` and
 tokens, as a licensing system sees them; and a new estimate recomputing the flags of a
 notification already sent."""
 
-import base64
 import uuid
 
-import httpx
 import pytest
 from django.utils import timezone
 
-from accounts.services import create_api_client
 from monitoring.models import Estimate
 from monitoring.services import recompute_pending
-from tests.api_helpers import notification_body
+from tests.api_helpers import live_client, notification_body
 from tests.conftest import build_cast
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -25,18 +22,8 @@ def cast(db):
     return build_cast(estimates=False)
 
 
-def _client(live_server, authority, scopes=None) -> httpx.Client:
-    _app, client_id, secret = create_api_client(authority=authority, name=f"Live {uuid.uuid4().hex[:6]}", scopes=scopes)
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    answer = httpx.post(
-        f"{live_server.url}/oauth/token/",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert answer.status_code == 200, answer.text
-    return httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {answer.json()['access_token']}"}, timeout=30
-    )
+def _client(live_server, authority, scopes=None):
+    return live_client(live_server, authority, scopes)
 
 
 def _file(exporter, kg) -> dict:

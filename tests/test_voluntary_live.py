@@ -2,33 +2,20 @@
 server (issue 12's acceptance line: the contract's names and codes over real HTTP, with
 OAuth client-credentials tokens, as a licensing system and INCB's own client see them)."""
 
-import base64
 import uuid
 
-import httpx
 import pytest
 
-from accounts.services import create_api_client
 from notifications.models import Notification
-from tests.api_helpers import notification_body
+from tests.api_helpers import live_client, notification_body
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 SUSPICION = "A first-time buyer pays cash for two tonnes and asks for unmarked drums."
 
 
-def _client(live_server, authority, scopes=None) -> httpx.Client:
-    _app, client_id, secret = create_api_client(authority=authority, name=f"Live {uuid.uuid4().hex[:6]}", scopes=scopes)
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    answer = httpx.post(
-        f"{live_server.url}/oauth/token/",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert answer.status_code == 200, answer.text
-    return httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {answer.json()['access_token']}"}, timeout=30
-    )
+def _client(live_server, authority, scopes=None):
+    return live_client(live_server, authority, scopes)
 
 
 def _voluntary(**overrides) -> dict:

@@ -3,6 +3,8 @@ would run as a formula is quoted (CSV injection, OWASP). Here, below every app, 
 timeliness exports and the notification list's export share the one rule without one app
 importing the other."""
 
+import csv
+
 # A cell starting with one of these is read as a formula (or, for tab and carriage return,
 # can shift the cell so that the next character starts one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -14,3 +16,19 @@ def spreadsheet_safe(value):
     if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
+
+
+class _Line:
+    """A file csv.writer writes to that hands each line back (for a streamed response)."""
+
+    def write(self, text):
+        return text
+
+
+def csv_lines(rows, *, bom: bool = False):
+    """The CSV of ``rows`` (lists of cells), line by line, each cell spreadsheet_safe;
+    ``bom``: the byte-order mark first, that tells spreadsheet programs it is UTF-8."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    for number, row in enumerate(rows):
+        line = writer.writerow([spreadsheet_safe(cell) for cell in row])
+        yield ("\ufeff" + line) if bom and number == 0 else line

@@ -2,8 +2,6 @@
 and what is notified against them, on the country page (authorities sits below this app
 and cannot ask for them itself)."""
 
-from decimal import Decimal
-
 from django import template
 from django.utils import timezone
 
@@ -20,9 +18,7 @@ def country_estimates(country):
 
 @register.filter
 def kg(value) -> str:
-    """A quantity of kg for people: thousands separated, no trailing zeros (1,000,000 and
-    12.5); the API and the CSV keep the decimal string."""
+    """``{{ quantity|kg }}``: estimates.format_kg, or a dash for no quantity."""
     if value is None or value == "":
         return "—"
-    amount = Decimal(value).normalize()
-    return format(amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount, ",f")
+    return estimates.format_kg(value)
